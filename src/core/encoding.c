@@ -1,0 +1,151 @@
+/*
+ * encoding.c - base64 (RFC 4648 §4, padded) and base64url (§5, unpadded), hex.
+ *
+ * Decoders are strict: no whitespace, no padding in base64url, padding required
+ * in base64, and the unused low bits of the last symbol must be zero, so that
+ * every byte string has exactly one accepted encoding (no token malleability).
+ */
+#include <string.h>
+
+#include "core.h"
+
+static const char STD[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t b64_encoded_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+size_t b64url_encoded_len(size_t n)
+{
+	return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+static size_t encode(const char *alpha, bool pad, const uint8_t *in, size_t n, char *out)
+{
+	size_t o = 0, i = 0;
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = alpha[v >> 18];
+		out[o++] = alpha[(v >> 12) & 63];
+		out[o++] = alpha[(v >> 6) & 63];
+		out[o++] = alpha[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		out[o++] = alpha[v >> 18];
+		out[o++] = alpha[(v >> 12) & 63];
+		if (pad) {
+			out[o++] = '=';
+			out[o++] = '=';
+		}
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = alpha[v >> 18];
+		out[o++] = alpha[(v >> 12) & 63];
+		out[o++] = alpha[(v >> 6) & 63];
+		if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void b64_encode(const uint8_t *in, size_t n, char *out)
+{
+	encode(STD, true, in, n, out);
+}
+
+void b64url_encode(const uint8_t *in, size_t n, char *out)
+{
+	encode(URL, false, in, n, out);
+}
+
+static int sym(bool url, char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+static enum sy_err decode(bool url, const char *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	if (!url) {
+		/* padded form: length a multiple of 4, at most two '=' at the end */
+		if (n % 4)
+			return SY_E_INVALID;
+		if (n && in[n - 1] == '=')
+			n--;
+		if (n && in[n - 1] == '=')
+			n--;
+	}
+	if (n % 4 == 1)
+		return SY_E_INVALID;
+	size_t o = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = sym(url, in[i]);
+		if (v < 0)
+			return SY_E_INVALID;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (bits && (acc & ((1u << bits) - 1)))
+		return SY_E_INVALID; /* non-canonical trailing bits */
+	*outlen = o;
+	return SY_OK;
+}
+
+enum sy_err b64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	return decode(false, in, n, out, outlen);
+}
+
+enum sy_err b64url_decode(const char *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	return decode(true, in, n, out, outlen);
+}
+
+char *arena_b64url(struct arena *a, const uint8_t *in, size_t n)
+{
+	char *out = arena_alloc(a, b64url_encoded_len(n) + 1);
+	if (out)
+		b64url_encode(in, n, out);
+	return out;
+}
+
+enum sy_err arena_b64url_decode(struct arena *a, const char *in, size_t n, uint8_t **out, size_t *outlen)
+{
+	uint8_t *buf = arena_alloc(a, n / 4 * 3 + 3);
+	if (!buf)
+		return SY_E_TOOBIG;
+	enum sy_err e = b64url_decode(in, n, buf, outlen);
+	if (e)
+		return e;
+	*out = buf;
+	return SY_OK;
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char h[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[in[i] >> 4];
+		out[2 * i + 1] = h[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -1,0 +1,140 @@
+/*
+ * http.h - the HTTP core on libmicrohttpd (epoll, a pool of event-loop threads).
+ *
+ * A handler gets a struct http_req whose arena lives until the response has been
+ * sent; everything it allocates comes from there. A handler returns SY_OK after
+ * setting a response, or an error that http_send turns into Pocket ID's JSON
+ * error body in one place (errors.c). Handlers run on event-loop threads and must
+ * never wait on the network: slow work goes to a worker thread.
+ */
+#ifndef SY_HTTP_H
+#define SY_HTTP_H
+
+#include <jansson.h>
+
+#include "../core/core.h"
+
+struct MHD_Connection;
+struct http_req;
+typedef enum sy_err (*http_handler)(struct http_req *r);
+
+enum http_method {
+	HTTP_GET = 1, /* HEAD is served as GET, without the body */
+	HTTP_POST = 2,
+	HTTP_PUT = 4,
+	HTTP_PATCH = 8,
+	HTTP_DELETE = 16,
+	HTTP_OPTIONS = 32,
+};
+
+enum { HTTP_ROUTE_CORS = 1 }; /* Pocket ID's protocol endpoints: CORS for any origin */
+
+struct http_route {
+	unsigned methods;
+	const char *pattern; /* "/api/users/:id" */
+	http_handler fn;
+	size_t body_max; /* bytes; 0 = no body accepted */
+	unsigned flags;
+};
+
+#define HTTP_MAX_PARAMS  8
+#define HTTP_MAX_HEADERS 16
+
+struct http_header {
+	const char *name, *value;
+};
+
+struct http_req {
+	struct MHD_Connection *conn;
+	struct arena arena;
+	enum http_method method;
+	const char *method_name; /* for the access log */
+	bool head;
+	const char *path; /* decoded path, without the query */
+	const struct http_route *route;
+	struct http_header params[HTTP_MAX_PARAMS];
+	size_t nparams;
+	char request_id[37];
+	char nonce[23]; /* CSP nonce: 16 random bytes, base64url */
+	char client_ip[46];
+	uint64_t started_ns;
+
+	char *body;
+	size_t body_len, body_max;
+	bool body_too_big;
+
+	/* the response being built */
+	int status;
+	const char *content_type;
+	const void *out;
+	size_t out_len;
+	struct http_header headers[HTTP_MAX_HEADERS];
+	size_t nheaders;
+	const char *err_code, *err_msg; /* set by http_fail */
+	bool replied;
+};
+
+/* server.c */
+struct sy_config;
+/* Listens as configured, serves until SIGTERM/SIGINT, then drains in-flight
+ * requests (up to SHUTDOWN_DRAIN_TIMEOUT) and returns. routes must stay valid. */
+enum sy_err http_serve(const struct sy_config *cfg, const struct http_route *routes, size_t nroutes, char *err,
+                       size_t errlen) SY_WARN_UNUSED;
+
+/* router.c */
+/* The route for path and method, with :params copied into the arena; NULL if none
+ * (a known path with another method is also NULL: Pocket ID answers those 404). */
+const struct http_route *http_route_match(struct arena *a, const struct http_route *routes, size_t n, const char *path,
+                                          enum http_method m, struct http_header *params, size_t *nparams);
+
+/* request.c */
+const char *http_header_get(struct http_req *r, const char *name);
+const char *http_query(struct http_req *r, const char *name);
+const char *http_param(struct http_req *r, const char *name);
+const char *http_cookie(struct http_req *r, const char *name);
+/* Cookie header parser: the value of `name`, or NULL. Bounded; never allocates
+ * beyond the arena. */
+const char *http_cookie_parse(struct arena *a, const char *header, size_t n, const char *name);
+/* application/x-www-form-urlencoded: calls fn for each decoded pair; SY_E_INVALID
+ * on a malformed escape, more than max_fields pairs, or a repeated key. */
+enum sy_err http_form_parse(struct arena *a, const char *s, size_t n, size_t max_fields,
+                            enum sy_err (*fn)(void *ctx, const char *k, const char *v), void *ctx) SY_WARN_UNUSED;
+/* JSON request bodies, as Pocket ID binds them: Content-Type application/json or
+ * application/x+json, an object, duplicate members refused. */
+enum sy_err http_json_parse(const char *content_type, const char *body, size_t n, json_t **out) SY_WARN_UNUSED;
+/* The client address, believing X-Forwarded-For / X-Real-IP / TRUSTED_PLATFORM
+ * only from peers inside TRUST_PROXY. */
+void http_client_ip(const struct sy_config *cfg, const uint8_t peer[16], bool have_peer, const char *platform_value,
+                    const char *xff, const char *xri, char *out, size_t outlen);
+
+/* response.c */
+void http_header_add(struct http_req *r, const char *name, const char *value);
+/* body must stay valid until the response is sent (static data or the arena). */
+enum sy_err http_reply(struct http_req *r, int status, const char *content_type, const void *body, size_t n);
+/* Serializes and takes the reference. */
+enum sy_err http_reply_json(struct http_req *r, int status, json_t *body);
+enum sy_err http_reply_empty(struct http_req *r, int status);
+/* An error with a code and message other than the enum's default ones. */
+enum sy_err http_fail(struct http_req *r, enum sy_err e, const char *code, const char *msg);
+/* The status an error maps to (errors.c). */
+int http_error_status(enum sy_err e);
+/* Fills the error response from r->err_code/err_msg or the table. */
+void http_render_error(struct http_req *r, enum sy_err e);
+
+/* assets.c (generated by tools/embed.py from the Vite build): sorted by path. */
+struct http_asset {
+	const char *path; /* "/_app/immutable/index-abc.js" */
+	const char *mime;
+	const char *etag;                    /* strong, quoted */
+	const unsigned char *data, *gz, *br; /* gz and br NULL when not smaller */
+	size_t len, gz_len, br_len;
+	bool immutable;
+};
+extern const struct http_asset http_assets[];
+extern const size_t http_assets_count;
+extern const char http_assets_modified[]; /* HTTP date of the build */
+
+/* spa.c: embedded front end and the SPA fallback of Pocket ID. */
+enum sy_err http_spa(struct http_req *r);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * spa.c - the embedded single-page app, served as Pocket ID serves its own:
+ * hashed files under /_app/immutable/ (and /fonts/) cached for a year, other files
+ * for a day, precompressed variants by Accept-Encoding, and index.html for every
+ * other path, never cached, with the request's CSP nonce on each <script>.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+static int cmp_asset(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct http_asset *)elem)->path);
+}
+
+static const struct http_asset *find(const char *path)
+{
+	return bsearch(path, http_assets, http_assets_count, sizeof http_assets[0], cmp_asset);
+}
+
+/* Is `coding` acceptable in this Accept-Encoding value (present, not q=0)? */
+static bool accepts(const char *ae, const char *coding)
+{
+	size_t cn = strlen(coding);
+	for (const char *p = ae; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ",;");
+		const char *params = p + n;
+		size_t tn = n;
+		while (tn && p[tn - 1] == ' ')
+			tn--;
+		if (tn == cn && strncasecmp(p, coding, cn) == 0) {
+			if (*params != ';')
+				return true;
+			const char *q = strstr(params, "q=");
+			const char *end = strchr(params, ',');
+			return !(q && (!end || q < end) && strtod(q + 2, NULL) == 0.0);
+		}
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+static bool etag_matches(const char *inm, const char *etag)
+{
+	if (!inm)
+		return false;
+	if (strcmp(inm, "*") == 0)
+		return true;
+	size_t en = strlen(etag);
+	for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag)) {
+		char after = p[en];
+		if ((p == inm || p[-1] == ' ' || p[-1] == ',') && (after == '\0' || after == ',' || after == ' '))
+			return true;
+	}
+	return false;
+}
+
+static enum sy_err serve_file(struct http_req *r, const struct http_asset *a)
+{
+	http_header_add(r, "Cache-Control",
+	                a->immutable ? "public, max-age=31536000, immutable" : "public, max-age=86400");
+	http_header_add(r, "ETag", a->etag);
+	http_header_add(r, "Last-Modified", http_assets_modified);
+	http_header_add(r, "Vary", "Accept-Encoding");
+	if (etag_matches(http_header_get(r, "If-None-Match"), a->etag))
+		return http_reply(r, 304, NULL, "", 0);
+	const char *ae = http_header_get(r, "Accept-Encoding");
+	if (ae && a->br && accepts(ae, "br")) {
+		http_header_add(r, "Content-Encoding", "br");
+		return http_reply(r, 200, a->mime, a->br, a->br_len);
+	}
+	if (ae && a->gz && accepts(ae, "gzip")) {
+		http_header_add(r, "Content-Encoding", "gzip");
+		return http_reply(r, 200, a->mime, a->gz, a->gz_len);
+	}
+	return http_reply(r, 200, a->mime, a->data, a->len);
+}
+
+static enum sy_err serve_index(struct http_req *r)
+{
+	const struct http_asset *idx = find("/index.html");
+	if (!idx)
+		return SY_E_NOTFOUND;
+	static const char TAG[] = "<script";
+	char attr[48];
+	int an = snprintf(attr, sizeof attr, " nonce=\"%s\"", r->nonce);
+	size_t count = 0;
+	const char *src = (const char *)idx->data, *end = src + idx->len;
+	for (const char *p = src; (p = memmem(p, (size_t)(end - p), TAG, 7)); p += 7)
+		count++;
+	char *out = arena_alloc(&r->arena, idx->len + count * (size_t)an + 1);
+	if (!out)
+		return SY_E_TOOBIG;
+	size_t o = 0;
+	for (const char *p = src;;) {
+		const char *hit = memmem(p, (size_t)(end - p), TAG, 7);
+		size_t n = hit ? (size_t)(hit + 7 - p) : (size_t)(end - p);
+		memcpy(out + o, p, n);
+		o += n;
+		if (!hit)
+			break;
+		memcpy(out + o, attr, (size_t)an);
+		o += (size_t)an;
+		p = hit + 7;
+	}
+	return http_reply(r, 200, "text/html; charset=utf-8", out, o);
+}
+
+/* /a/b/ -> 301 /a/b, with leading slashes collapsed so that "//host/" can never
+ * become a redirect to another site. */
+static enum sy_err redirect_trailing_slash(struct http_req *r)
+{
+	const char *p = r->path;
+	while (p[0] == '/' && (p[1] == '/' || p[1] == '\\'))
+		p++;
+	size_t n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	char *loc = arena_strndup(&r->arena, p, n);
+	if (!loc)
+		return SY_E_TOOBIG;
+	for (char *c = loc; *c; c++)
+		if (*c == '\\' || (unsigned char)*c < 0x20)
+			*c = '/'; /* no header injection, no backslash tricks */
+	http_header_add(r, "Location", loc);
+	return http_reply(r, 301, NULL, "", 0);
+}
+
+enum sy_err http_spa(struct http_req *r)
+{
+	size_t n = strlen(r->path);
+	if (n > 1 && r->path[n - 1] == '/')
+		return redirect_trailing_slash(r);
+	const struct http_asset *a = find(r->path);
+	if (a && strcmp(a->path, "/index.html") != 0)
+		return serve_file(r, a);
+	return serve_index(r);
+}

@@ -1,0 +1,219 @@
+/*
+ * pg.c - the PostgreSQL backend on libpq. Statements use the extended protocol
+ * (PQexecParams) so parameters travel separately from the SQL text. A broken
+ * connection is reset before the next statement, so a database restart costs
+ * the requests in flight, not the process.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PG_MAX_PARAMS 64
+
+struct pg_store {
+	struct store base;
+	PGconn *conn;
+};
+
+struct pg_stmt {
+	struct store_stmt base;
+	char *sql;
+	int nparams;
+	char *values[PG_MAX_PARAMS];
+	PGresult *res;
+	int row, nrows;
+	bool executed;
+};
+
+static PGconn *conn_of(struct store *s)
+{
+	return ((struct pg_store *)s)->conn;
+}
+
+static void notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("postgres: %s", message);
+}
+
+/* A statement that failed on a dead connection resets it for the next caller. */
+static void heal(PGconn *c)
+{
+	if (PQstatus(c) == CONNECTION_BAD) {
+		log_warn("postgres connection lost; reconnecting");
+		PQreset(c);
+	}
+}
+
+static enum sy_err result_error(PGconn *c, PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (state && strcmp(state, "23505") == 0)
+		return SY_E_CONFLICT;
+	log_error("postgres: %s", PQerrorMessage(c));
+	heal(c);
+	return SY_E_STORE;
+}
+
+static enum sy_err pg_exec(struct store *s, const char *sql)
+{
+	PGresult *r = PQexec(conn_of(s), sql);
+	ExecStatusType st = PQresultStatus(r);
+	enum sy_err e = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SY_OK : result_error(conn_of(s), r);
+	PQclear(r);
+	return e;
+}
+
+/* `?` -> `$n`, outside quoted strings and identifiers. */
+static char *rewrite(const char *sql, int *nparams)
+{
+	size_t n = strlen(sql);
+	char *out = sy_malloc(n * 4 + 1);
+	size_t o = 0;
+	char quote = 0;
+	*nparams = 0;
+	for (const char *p = sql; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '?') {
+			o += (size_t)snprintf(out + o, 5, "$%d", ++*nparams);
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static enum sy_err pg_prepare(struct store *s, const char *sql, struct store_stmt **out)
+{
+	struct pg_stmt *st = sy_calloc(1, sizeof *st);
+	st->base.store = s;
+	st->sql = rewrite(sql, &st->nparams);
+	if (st->nparams > PG_MAX_PARAMS) {
+		free(st->sql);
+		free(st);
+		return SY_E_INTERNAL;
+	}
+	*out = &st->base;
+	return SY_OK;
+}
+
+static void set_param(struct store_stmt *base, int i, char *v)
+{
+	struct pg_stmt *st = (struct pg_stmt *)base;
+	if (i < 1 || i > st->nparams) {
+		free(v);
+		return;
+	}
+	free(st->values[i - 1]);
+	st->values[i - 1] = v;
+}
+
+static void pg_bind_text(struct store_stmt *st, int i, const char *v)
+{
+	set_param(st, i, sy_strdup(v));
+}
+
+static void pg_bind_int(struct store_stmt *st, int i, int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	set_param(st, i, sy_strdup(buf));
+}
+
+static void pg_bind_null(struct store_stmt *st, int i)
+{
+	set_param(st, i, NULL);
+}
+
+static enum sy_err pg_step(struct store_stmt *base, bool *row)
+{
+	struct pg_stmt *st = (struct pg_stmt *)base;
+	PGconn *c = conn_of(base->store);
+	*row = false;
+	if (!st->executed) {
+		st->executed = true;
+		st->res = PQexecParams(c, st->sql, st->nparams, NULL, (const char *const *)st->values, NULL, NULL, 0);
+		ExecStatusType rs = PQresultStatus(st->res);
+		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK)
+			return result_error(c, st->res);
+		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
+		st->row = -1;
+	}
+	if (st->row + 1 < st->nrows) {
+		st->row++;
+		*row = true;
+	}
+	return SY_OK;
+}
+
+static const char *pg_col_text(struct store_stmt *base, int i)
+{
+	struct pg_stmt *st = (struct pg_stmt *)base;
+	return PQgetvalue(st->res, st->row, i);
+}
+
+static int64_t pg_col_int(struct store_stmt *base, int i)
+{
+	return strtoll(pg_col_text(base, i), NULL, 10);
+}
+
+static bool pg_col_null(struct store_stmt *base, int i)
+{
+	struct pg_stmt *st = (struct pg_stmt *)base;
+	return PQgetisnull(st->res, st->row, i);
+}
+
+static void pg_finalize(struct store_stmt *base)
+{
+	struct pg_stmt *st = (struct pg_stmt *)base;
+	PQclear(st->res);
+	for (int i = 0; i < st->nparams; i++)
+		free(st->values[i]);
+	free(st->sql);
+	free(st);
+}
+
+static const char *pg_errmsg(struct store *s)
+{
+	return PQerrorMessage(conn_of(s));
+}
+
+static void pg_close(struct store *s)
+{
+	PQfinish(conn_of(s));
+	free(s);
+}
+
+static const struct store_ops PG_OPS = {
+        pg_exec,     pg_prepare, pg_bind_text, pg_bind_int, pg_bind_null, pg_step,
+        pg_col_text, pg_col_int, pg_col_null,  pg_finalize, pg_errmsg,    pg_close,
+};
+
+enum sy_err store_pg_open(const char *url, struct store **out, char *err, size_t errlen)
+{
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* the message names host and port but never the password */
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(c));
+		for (char *p = err; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		PQfinish(c);
+		return SY_E_STORE;
+	}
+	PQsetNoticeProcessor(c, notice, NULL);
+	struct pg_store *s = sy_malloc(sizeof *s);
+	s->base.kind = STORE_POSTGRES;
+	s->base.ops = &PG_OPS;
+	s->conn = c;
+	*out = &s->base;
+	return SY_OK;
+}
