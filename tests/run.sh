@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `make test`: every test Symbolon has, on a clean clone.
+#   1. install what is missing (Debian packages, npm packages for the web app and tests)
+#   2. build three ways: normal, ASan+UBSan, and the libFuzzer targets (clang)
+#   3. unit tests (cmocka) in the normal and the sanitizer build, against SQLite and
+#      a throw-away PostgreSQL
+#   4. black-box API tests against the real binary (both builds) on SQLite and PostgreSQL
+#   5. every fuzz target replays its seed corpus
+# Ends with the line "N passed, N failed" that CI reads; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash scripts/deps.sh --test || exit 1
+bash scripts/web-deps.sh || exit 1
+(cd tests/api && bash ../../scripts/npm-ci.sh) || exit 1
+
+passed=0 failed=0
+note() { printf '\n=== %s\n' "$*"; }
+count_junit() { # junit xml from meson: one testcase per TAP subtest
+  read -r p f < <(/usr/bin/python3 - "$1" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    cases = ET.parse(sys.argv[1]).getroot().iter('testcase')
+except Exception:
+    print(0, 1); sys.exit()
+p = f = 0
+for c in cases:
+    if c.find('failure') is not None or c.find('error') is not None: f += 1
+    elif c.find('skipped') is None: p += 1
+print(p, f)
+PY
+)
+  passed=$((passed + p)); failed=$((failed + f))
+}
+count_tap() { # node --test with the tap reporter: "# pass N" / "# fail N"
+  local p f
+  p=$(grep -E '^# pass ' "$1" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail ' "$1" | tail -1 | awk '{print $3}')
+  [ -z "$p" ] && { p=0; f=1; }   # the runner died before its summary
+  passed=$((passed + p)); failed=$((failed + ${f:-0}))
+}
+
+build() { # dir, meson options...
+  local dir=$1; shift
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+  meson compile -C "$dir" -j "$jobs" >"$dir.compile.log" 2>&1 || { tail -50 "$dir.compile.log"; return 1; }
+}
+
+note "build: normal, sanitizers, fuzz targets"
+build build || { echo "0 passed, 1 failed"; exit 1; }
+build build-san -Db_sanitize=address,undefined -Db_lundef=false || { echo "0 passed, 1 failed"; exit 1; }
+CC=clang build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false || { echo "0 passed, 1 failed"; exit 1; }
+
+pgdir=$(mktemp -d /dev/shm/symbolon-pg.XXXXXX 2>/dev/null || mktemp -d)
+trap 'bash tests/pg.sh stop "$pgdir"' EXIT
+note "starting a throw-away PostgreSQL"
+if ! SY_TEST_PG_URL=$(bash tests/pg.sh start "$pgdir"); then
+  cat "$pgdir"/*.log 2>/dev/null; echo "0 passed, 1 failed"; exit 1
+fi
+export SY_TEST_PG_URL
+echo "$SY_TEST_PG_URL"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+for dir in build build-san; do
+  note "unit tests ($dir)"
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" >"$dir.test.log" 2>&1
+  grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log"
+  count_junit "$dir/meson-logs/testlog.junit.xml"
+done
+
+for dir in build build-san; do
+  for db in sqlite postgres; do
+    note "API tests ($dir, $db)"
+    log="$dir.api-$db.tap"
+    SYMBOLON_BIN="$root/$dir/symbolon" JOSE_TOOL="$root/$dir/tests/jose_tool" SY_TEST_DB=$db \
+      node --test --test-concurrency=2 --test-reporter=tap tests/api/ >"$log" 2>&1
+    grep -E '^not ok|^# (pass|fail)' "$log"
+    count_tap "$log"
+  done
+done
+
+note "fuzz corpora"
+for t in build-fuzz/fuzz/fuzz_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  if "$t" -runs=0 "fuzz/corpus/${name#fuzz_}" >"build-fuzz/$name.log" 2>&1; then
+    echo "ok $name"; passed=$((passed + 1))
+  else
+    echo "FAILED $name"; tail -20 "build-fuzz/$name.log"; failed=$((failed + 1))
+  fi
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,231 @@
+/*
+ * test_store.c - the storage layer on SQLite and, when SY_TEST_PG_URL is set (make
+ * test sets it), on PostgreSQL too: the same calls must behave the same way.
+ */
+#include "test_util.h"
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+
+struct db {
+	char conn[512];
+	char dir[64];
+	char pgname[64];
+};
+
+static char *pg_admin_url(void)
+{
+	return getenv("SY_TEST_PG_URL");
+}
+
+/* A fresh, empty database of the asked kind. */
+static void db_new(struct db *d, bool pg)
+{
+	memset(d, 0, sizeof *d);
+	if (!pg) {
+		snprintf(d->dir, sizeof d->dir, "/tmp/symbolon-store-XXXXXX");
+		assert_non_null(mkdtemp(d->dir));
+		snprintf(d->conn, sizeof d->conn, "%s/sub/pocket-id.db", d->dir); /* folder is created */
+		return;
+	}
+	char id[37];
+	uuid_v4(id);
+	snprintf(d->pgname, sizeof d->pgname, "sy_unit_%.8s", id);
+	PGconn *c = PQconnectdb(pg_admin_url());
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	char sql[128];
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", d->pgname);
+	PQclear(PQexec(c, sql));
+	PQfinish(c);
+	/* same URL, other database: replace the path before the query */
+	const char *url = pg_admin_url(), *q = strchr(url, '?');
+	const char *slash = url + strlen(url);
+	while (slash > url && *slash != '/')
+		slash--;
+	if (q && q < slash)
+		fail();
+	snprintf(d->conn, sizeof d->conn, "%.*s/%s%s", (int)(slash - url), url, d->pgname, q ? q : "");
+}
+
+static void db_drop(struct db *d)
+{
+	if (d->pgname[0]) {
+		PGconn *c = PQconnectdb(pg_admin_url());
+		char sql[128];
+		snprintf(sql, sizeof sql, "DROP DATABASE %s", d->pgname);
+		PQclear(PQexec(c, sql));
+		PQfinish(c);
+	} else {
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", d->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+static struct store *open_migrated(struct db *d)
+{
+	struct store *s;
+	char err[512];
+	if (store_open(d->conn, &s, err, sizeof err))
+		fail_msg("%s", err);
+	if (store_migrate(s, false, err, sizeof err))
+		fail_msg("%s", err);
+	return s;
+}
+
+static void each_dialect(void (*fn)(struct store *s, struct db *d))
+{
+	for (int pg = 0; pg <= 1; pg++) {
+		if (pg && !pg_admin_url()) {
+			print_message("SY_TEST_PG_URL unset: PostgreSQL half not run\n");
+			continue;
+		}
+		struct db d;
+		db_new(&d, pg);
+		struct store *s = open_migrated(&d);
+		assert_int_equal(store_kind(s), pg ? STORE_POSTGRES : STORE_SQLITE);
+		fn(s, &d);
+		store_close(s);
+		db_drop(&d);
+	}
+}
+
+static void kv_roundtrip(struct store *s, struct db *d)
+{
+	(void)d;
+	struct arena a;
+	arena_init(&a, 0);
+	char *v;
+	assert_int_equal(store_kv_get(s, &a, "instance_id", &v), SY_E_NOTFOUND);
+	assert_int_equal(store_kv_add(s, "instance_id", "abc"), SY_OK);
+	assert_int_equal(store_kv_get(s, &a, "instance_id", &v), SY_OK);
+	assert_string_equal(v, "abc");
+	assert_int_equal(store_kv_add(s, "instance_id", "other"), SY_E_CONFLICT);
+	assert_int_equal(store_kv_get(s, &a, "instance_id", &v), SY_OK);
+	assert_string_equal(v, "abc");
+	/* a question mark inside a literal is not a placeholder, and odd text survives */
+	assert_int_equal(store_kv_add(s, "what?", "it's \"quoted\" ? and ünïcödé"), SY_OK);
+	struct store_stmt *st;
+	assert_int_equal(store_prepare(s, "SELECT value FROM kv WHERE key = 'what?' AND key = ?", &st), SY_OK);
+	store_bind_text(st, 1, "what?");
+	bool row;
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_true(row);
+	assert_string_equal(store_col_text(st, 0), "it's \"quoted\" ? and ünïcödé");
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_false(row);
+	store_finalize(st);
+	arena_release(&a);
+}
+
+static void migrations_are_versioned(struct store *s, struct db *d)
+{
+	int v = store_schema_version(s);
+	assert_true(v >= 1);
+	char err[512];
+	assert_int_equal(store_migrate(s, false, err, sizeof err), SY_OK); /* again: nothing to do */
+	assert_int_equal(store_schema_version(s), v);
+	/* a second connection sees the same schema */
+	struct store *s2;
+	assert_int_equal(store_open(d->conn, &s2, err, sizeof err), SY_OK);
+	assert_int_equal(store_migrate(s2, false, err, sizeof err), SY_OK);
+	assert_int_equal(store_schema_version(s2), v);
+	store_close(s2);
+	/* a schema from a newer Symbolon is refused, unless allowed */
+	assert_int_equal(store_exec(s, "INSERT INTO symbolon_migrations (version, name, applied_at) VALUES (999, 'future', 0)"),
+			 SY_OK);
+	assert_int_equal(store_migrate(s, false, err, sizeof err), SY_E_CONFIG);
+	assert_non_null(strstr(err, "ALLOW_DOWNGRADE"));
+	assert_int_equal(store_migrate(s, true, err, sizeof err), SY_OK);
+}
+
+static void transactions_roll_back(struct store *s, struct db *d)
+{
+	(void)d;
+	struct arena a;
+	arena_init(&a, 0);
+	char *v;
+	assert_int_equal(store_begin(s), SY_OK);
+	assert_int_equal(store_kv_add(s, "temp", "1"), SY_OK);
+	store_rollback(s);
+	assert_int_equal(store_kv_get(s, &a, "temp", &v), SY_E_NOTFOUND);
+	assert_int_equal(store_begin(s), SY_OK);
+	assert_int_equal(store_kv_add(s, "kept", "1"), SY_OK);
+	assert_int_equal(store_commit(s), SY_OK);
+	assert_int_equal(store_kv_get(s, &a, "kept", &v), SY_OK);
+	arena_release(&a);
+}
+
+static void integers_and_nulls(struct store *s, struct db *d)
+{
+	(void)d;
+	assert_int_equal(store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, n BIGINT, s TEXT)"), SY_OK);
+	struct store_stmt *st;
+	bool row;
+	assert_int_equal(store_prepare(s, "INSERT INTO t (id, n, s) VALUES (?, ?, ?)", &st), SY_OK);
+	store_bind_int(st, 1, 1);
+	store_bind_int(st, 2, 9007199254740993LL); /* 2^53 + 1: no float on the way */
+	store_bind_null(st, 3);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	store_finalize(st);
+	assert_int_equal(store_prepare(s, "SELECT n, s FROM t WHERE id = ?", &st), SY_OK);
+	store_bind_int(st, 1, 1);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_true(row);
+	assert_true(store_col_int(st, 0) == 9007199254740993LL);
+	assert_true(store_col_null(st, 1));
+	assert_false(store_col_null(st, 0));
+	store_finalize(st);
+	/* an error is reported: by SQLite at prepare, by PostgreSQL when the statement runs */
+	enum sy_err e = store_prepare(s, "SELECT nope FROM missing", &st);
+	if (e == SY_OK) {
+		e = store_step(st, &row);
+		store_finalize(st);
+	}
+	assert_int_equal(e, SY_E_STORE);
+}
+
+static void test_kv(void **state)
+{
+	(void)state;
+	each_dialect(kv_roundtrip);
+}
+
+static void test_migrations(void **state)
+{
+	(void)state;
+	each_dialect(migrations_are_versioned);
+}
+
+static void test_transactions(void **state)
+{
+	(void)state;
+	each_dialect(transactions_roll_back);
+}
+
+static void test_types(void **state)
+{
+	(void)state;
+	each_dialect(integers_and_nulls);
+}
+
+static void test_bad_connection(void **state)
+{
+	(void)state;
+	struct store *s;
+	char err[512];
+	assert_int_equal(store_open("postgres://nobody@127.0.0.1:1/none?connect_timeout=2", &s, err, sizeof err),
+			 SY_E_STORE);
+	assert_non_null(strstr(err, "PostgreSQL"));
+	assert_int_equal(store_open("/proc/definitely/not/here.db", &s, err, sizeof err) != SY_OK, true);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kv),	    cmocka_unit_test(test_migrations), cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_types), cmocka_unit_test(test_bad_connection),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
