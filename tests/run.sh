@@ -5,7 +5,8 @@
 #   3. unit tests (cmocka) in the normal and the sanitizer build, against SQLite and
 #      a throw-away PostgreSQL
 #   4. black-box API tests against the real binary (both builds) on SQLite and PostgreSQL
-#   5. every fuzz target replays its seed corpus
+#   5. the web app in Debian's Chromium (playwright-core)
+#   6. every fuzz target replays its seed corpus
 # Ends with the line "N passed, N failed" that CI reads; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 bash scripts/deps.sh --test || exit 1
 bash scripts/web-deps.sh || exit 1
 (cd tests/api && bash ../../scripts/npm-ci.sh) || exit 1
+(cd tests/browser && bash ../../scripts/npm-ci.sh) || exit 1
 
 passed=0 failed=0
 note() { printf '\n=== %s\n' "$*"; }
@@ -83,6 +85,11 @@ for dir in build build-san; do
     count_tap "$log"
   done
 done
+
+note "browser tests (Chromium)"
+SYMBOLON_BIN="$root/build/symbolon" node --test --test-reporter=tap tests/browser/ >build.browser.tap 2>&1
+grep -E '^not ok|^# (pass|fail)' build.browser.tap
+count_tap build.browser.tap
 
 note "fuzz corpora"
 for t in build-fuzz/fuzz/fuzz_*; do

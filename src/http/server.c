@@ -576,6 +576,8 @@ enum sy_err http_serve(const struct sy_config *cfg, const struct http_route *rou
 	pthread_create(&wd, NULL, watchdog, NULL);
 	if (cfg->unix_socket)
 		log_info("listening on unix:%s", cfg->unix_socket);
+	else if (cfg->systemd_socket)
+		log_info("listening on the socket passed by systemd");
 	else
 		log_info("listening on %s://%s:%ld", l.cert ? "https" : "http", cfg->host, cfg->port);
 	sd_notify_state("READY=1");
