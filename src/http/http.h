@@ -108,6 +108,9 @@ void http_client_ip(const struct sy_config *cfg, const uint8_t peer[16], bool ha
                     const char *xff, const char *xri, char *out, size_t outlen);
 
 /* response.c */
+/* If-None-Match against our strong ETag (quoted): a list, W/ tags (weak
+ * comparison, RFC 9110 §13.1.2) and "*" all match as they should. */
+bool http_etag_match(const char *if_none_match, const char *etag);
 void http_header_add(struct http_req *r, const char *name, const char *value);
 /* body must stay valid until the response is sent (static data or the arena). */
 enum sy_err http_reply(struct http_req *r, int status, const char *content_type, const void *body, size_t n);

@@ -23,6 +23,29 @@ static const struct {
         {SY_E_TIMEOUT, 504, "request_timeout", "Request timed out"},
 };
 
+bool http_etag_match(const char *inm, const char *etag)
+{
+	if (!inm)
+		return false;
+	size_t en = strlen(etag);
+	const char *p = inm;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+		if (!end)
+			return false; /* malformed list: no match, the full response is sent */
+		if (bytes_eq(p, (size_t)(end + 1 - p), etag, en))
+			return true;
+		p = end + 1;
+	}
+	return false;
+}
+
 int http_error_status(enum sy_err e)
 {
 	for (size_t i = 0; i < sizeof ERRORS / sizeof ERRORS[0]; i++)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <microhttpd.h>
+
 #include "http.h"
 
 static int cmp_asset(const void *key, const void *elem)
@@ -44,21 +46,6 @@ static bool accepts(const char *ae, const char *coding)
 	return false;
 }
 
-static bool etag_matches(const char *inm, const char *etag)
-{
-	if (!inm)
-		return false;
-	if (strcmp(inm, "*") == 0)
-		return true;
-	size_t en = strlen(etag);
-	for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag)) {
-		char after = p[en];
-		if ((p == inm || p[-1] == ' ' || p[-1] == ',') && (after == '\0' || after == ',' || after == ' '))
-			return true;
-	}
-	return false;
-}
-
 static enum sy_err serve_file(struct http_req *r, const struct http_asset *a)
 {
 	http_header_add(r, "Cache-Control",
@@ -66,7 +53,7 @@ static enum sy_err serve_file(struct http_req *r, const struct http_asset *a)
 	http_header_add(r, "ETag", a->etag);
 	http_header_add(r, "Last-Modified", http_assets_modified);
 	http_header_add(r, "Vary", "Accept-Encoding");
-	if (etag_matches(http_header_get(r, "If-None-Match"), a->etag))
+	if (http_etag_match(http_header_get(r, "If-None-Match"), a->etag))
 		return http_reply(r, 304, NULL, "", 0);
 	const char *ae = http_header_get(r, "Accept-Encoding");
 	if (ae && a->br && accepts(ae, "br")) {
@@ -110,23 +97,75 @@ static enum sy_err serve_index(struct http_req *r)
 	return http_reply(r, 200, "text/html; charset=utf-8", out, o);
 }
 
-/* /a/b/ -> 301 /a/b, with leading slashes collapsed so that "//host/" can never
- * become a redirect to another site. */
+/* Characters that may stand unencoded in a path (RFC 3986 pchar and '/'). */
+static bool path_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@/", c);
+}
+
+struct enc {
+	char *buf;
+	size_t n, cap;
+	bool in_query;
+};
+
+static void put_encoded(struct enc *e, const char *s, bool in_query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p && e->n + 3 < e->cap; p++) {
+		bool keep = path_safe(*p) && !(in_query && strchr("&=+/", *p));
+		if (keep) {
+			e->buf[e->n++] = (char)*p;
+		} else {
+			e->buf[e->n++] = '%';
+			e->buf[e->n++] = hex[*p >> 4];
+			e->buf[e->n++] = hex[*p & 15];
+		}
+	}
+}
+
+static enum MHD_Result put_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct enc *e = cls;
+	if (e->n + 1 < e->cap)
+		e->buf[e->n++] = e->in_query ? '&' : '?';
+	e->in_query = true;
+	put_encoded(e, key, true);
+	if (value && e->n + 1 < e->cap) {
+		e->buf[e->n++] = '=';
+		put_encoded(e, value, true);
+	}
+	return MHD_YES;
+}
+
+/* /a/b/ -> 301 /a/b, keeping the query. The decoded path is encoded again, so a
+ * backslash, a control character or a '?' cannot change what the browser sees, and
+ * leading slashes are collapsed last, so the Location is always a path on this
+ * site, never "//other.host". */
 static enum sy_err redirect_trailing_slash(struct http_req *r)
 {
-	const char *p = r->path;
-	while (p[0] == '/' && (p[1] == '/' || p[1] == '\\'))
-		p++;
-	size_t n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
-		n--;
-	char *loc = arena_strndup(&r->arena, p, n);
-	if (!loc)
+	size_t n = strlen(r->path), cap = 3 * n + 3 * 8192 + 2;
+	struct enc e = {arena_alloc(&r->arena, cap), 0, cap, false};
+	if (!e.buf)
 		return SY_E_TOOBIG;
-	for (char *c = loc; *c; c++)
-		if (*c == '\\' || (unsigned char)*c < 0x20)
-			*c = '/'; /* no header injection, no backslash tricks */
-	http_header_add(r, "Location", loc);
+	char *path = arena_strdup(&r->arena, r->path);
+	if (!path)
+		return SY_E_TOOBIG;
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	put_encoded(&e, path, false);
+	e.buf[e.n] = '\0';
+	char *loc = e.buf;
+	while (loc[0] == '/' && loc[1] == '/')
+		loc++;
+	size_t prefix = (size_t)(loc - e.buf);
+	e.buf = loc;
+	e.n -= prefix;
+	e.cap -= prefix;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, put_arg, &e);
+	e.buf[e.n] = '\0';
+	http_header_add(r, "Location", e.buf);
 	return http_reply(r, 301, NULL, "", 0);
 }
 

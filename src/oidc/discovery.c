@@ -73,8 +73,7 @@ void oidc_wellknown_free(void)
 static enum sy_err serve(struct http_req *r, const struct doc *d)
 {
 	http_header_add(r, "ETag", d->etag);
-	const char *inm = http_header_get(r, "If-None-Match");
-	if (inm && strcmp(inm, d->etag) == 0)
+	if (http_etag_match(http_header_get(r, "If-None-Match"), d->etag))
 		return http_reply(r, 304, NULL, "", 0);
 	return http_reply(r, 200, "application/json; charset=utf-8", d->body, d->len);
 }
