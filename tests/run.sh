@@ -93,7 +93,7 @@ count_tap build.browser.tap
 
 note "fuzz corpora"
 for t in build-fuzz/fuzz/fuzz_*; do
-  [ -x "$t" ] || continue
+  [ -f "$t" ] && [ -x "$t" ] || continue
   name=$(basename "$t")
   if "$t" -runs=0 "fuzz/corpus/${name#fuzz_}" >"build-fuzz/$name.log" 2>&1; then
     echo "ok $name"; passed=$((passed + 1))

@@ -31,7 +31,7 @@ static void fail(char *err, size_t errlen, const struct cfg_opt *o, const char *
 bool ip_parse(const char *s, size_t n, uint8_t out[16])
 {
 	char buf[64];
-	if (n == 0 || n >= sizeof buf)
+	if (n == 0 || n >= sizeof buf || memchr(s, '\0', n))
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';

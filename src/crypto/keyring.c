@@ -41,7 +41,8 @@ enum sy_err keyring_decrypt(const char *enc_key, const char *instance_id, const 
 	if (!e) {
 		json_error_t jerr;
 		json_t *jwk = json_loadb((const char *)plain, plainn, JSON_REJECT_DUPLICATES, &jerr);
-		e = jwk ? jwk_import(jwk, true, out) : SY_E_INVALID;
+		/* a signing key without its private half would load and then sign nothing */
+		e = jwk && json_object_get(jwk, "d") ? jwk_import(jwk, true, out) : SY_E_INVALID;
 		json_decref(jwk);
 	}
 	explicit_bzero(key, sizeof key);

@@ -100,7 +100,8 @@ const char *http_cookie_parse(struct arena *a, const char *header, size_t n, con
 enum sy_err http_form_parse(struct arena *a, const char *s, size_t n, size_t max_fields,
                             enum sy_err (*fn)(void *ctx, const char *k, const char *v), void *ctx) SY_WARN_UNUSED;
 /* JSON request bodies, as Pocket ID binds them: Content-Type application/json or
- * application/x+json, an object, duplicate members refused. */
+ * application/x+json; an object or an array (some routes take a list), duplicate
+ * members refused. The handler checks the shape it expects. */
 enum sy_err http_json_parse(const char *content_type, const char *body, size_t n, json_t **out) SY_WARN_UNUSED;
 /* The client address, believing X-Forwarded-For / X-Real-IP / TRUSTED_PLATFORM
  * only from peers inside TRUST_PROXY. */

@@ -63,6 +63,8 @@ const char *http_cookie_parse(struct arena *a, const char *header, size_t n, con
 			if (bytes_eq(k, kn, name, namelen) && !memchr(v, '\0', vn))
 				return arena_strndup(a, v, vn);
 		}
+		if (pe == end)
+			break;
 		p = pe + 1;
 	}
 	return NULL;
@@ -130,6 +132,8 @@ enum sy_err http_form_parse(struct arena *a, const char *s, size_t n, size_t max
 			if (e)
 				return e;
 		}
+		if (pe == end)
+			break;
 		p = pe + 1;
 	}
 	return SY_OK;

@@ -157,6 +157,9 @@ static void trust_proxy_lists(void **state)
 	assert_true(cidr_list_contains(&c.trust_proxy, ip));
 	assert_true(ip_parse("fe80::1", 7, ip));
 	assert_false(cidr_list_contains(&c.trust_proxy, ip));
+	assert_false(ip_parse("192.0.2.1\0junk", 14, ip)); /* nothing may hide after a NUL */
+	assert_false(ip_parse("", 0, ip));
+	assert_false(ip_parse("1.2.3.4/8", 9, ip));
 	config_free(&c);
 	const char *all[] = {"ENCRYPTION_KEY", "0123456789abcdef", "TRUST_PROXY", "true", NULL};
 	assert_int_equal(load(all, &c, err, sizeof err), SY_OK);

@@ -85,6 +85,44 @@ static void encrypt_then_decrypt(void **state)
 	jws_key_free(&back);
 }
 
+/* Seals JSON text the way a stored signing key is sealed. */
+static char *seal_json(const char *json)
+{
+	uint8_t kek[32];
+	const char msg[] = "pocketid/instance/jwk-kek";
+	assert_int_equal(hmac_sha3_256("0123456789abcdef", 16, msg, sizeof msg - 1, kek), SY_OK);
+	size_t n = strlen(json);
+	uint8_t *sealed = malloc(n + GCM_OVERHEAD);
+	assert_int_equal(gcm_seal(kek, NULL, 0, (const uint8_t *)json, n, sealed), SY_OK);
+	char *out = malloc(b64_encoded_len(n + GCM_OVERHEAD) + 1);
+	b64_encode(sealed, n + GCM_OVERHEAD, out);
+	free(sealed);
+	return out;
+}
+
+static void a_public_key_is_not_a_signing_key(void **state)
+{
+	(void)state;
+	struct jws_key k, back;
+	assert_int_equal(jwk_generate(JWS_ES256, 0, &k), SY_OK);
+	json_t *pub = jwk_public(&k), *priv = jwk_private(&k);
+	char *pub_txt = json_dumps(pub, JSON_COMPACT), *priv_txt = json_dumps(priv, JSON_COMPACT);
+	char *sealed_pub = seal_json(pub_txt), *sealed_priv = seal_json(priv_txt);
+	assert_int_equal(keyring_decrypt("0123456789abcdef", "instance", sealed_pub, &back), SY_E_INVALID);
+	assert_int_equal(keyring_decrypt("0123456789abcdef", "instance", sealed_priv, &back), SY_OK);
+	jws_key_free(&back);
+	char *sealed_junk = seal_json("{\"kty\":\"EC\"");
+	assert_int_equal(keyring_decrypt("0123456789abcdef", "instance", sealed_junk, &back), SY_E_INVALID);
+	free(sealed_junk);
+	free(sealed_pub);
+	free(sealed_priv);
+	free(pub_txt);
+	free(priv_txt);
+	json_decref(pub);
+	json_decref(priv);
+	jws_key_free(&k);
+}
+
 static void load_creates_once_and_refuses_a_wrong_key(void **state)
 {
 	(void)state;
@@ -129,7 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pocket_id_key_vector_decrypts), cmocka_unit_test(wrong_key_or_instance_fails_the_tag),
 		cmocka_unit_test(hkdf_vectors),			 cmocka_unit_test(gcm_with_aad),
-		cmocka_unit_test(encrypt_then_decrypt),		 cmocka_unit_test(load_creates_once_and_refuses_a_wrong_key),
+		cmocka_unit_test(encrypt_then_decrypt),		 cmocka_unit_test(a_public_key_is_not_a_signing_key),		 cmocka_unit_test(load_creates_once_and_refuses_a_wrong_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
