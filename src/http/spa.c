@@ -100,7 +100,8 @@ static enum sy_err serve_index(struct http_req *r)
 /* Characters that may stand unencoded in a path (RFC 3986 pchar and '/'). */
 static bool path_safe(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@/", c);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("-._~!$&'()*+,;=:@/", c);
 }
 
 struct enc {

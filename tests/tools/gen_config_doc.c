@@ -48,9 +48,9 @@ int main(void)
 		} else {
 			snprintf(type, sizeof type, "%s", type_name(o));
 		}
-		const char *who = o->flags & CFG_CONTAINER ? " *(container entrypoint)*"
-				  : o->flags & CFG_SYMBOLON ? " *(Symbolon only)*"
-							    : "";
+		const char *who = o->flags & CFG_CONTAINER  ? " *(container entrypoint)*"
+		                  : o->flags & CFG_SYMBOLON ? " *(Symbolon only)*"
+		                                            : "";
 		printf("| `%s`%s | %s%s%s | %s | %s%s |\n", o->name, o->flags & CFG_FILE ? " ⓕ" : "", o->def ? "`" : "",
 		       o->def ? o->def : "—", o->def ? "`" : "", type, o->help, who);
 	}

@@ -64,23 +64,23 @@ static void bad_values_name_the_variable(void **state)
 {
 	(void)state;
 	static const struct bad cases[] = {
-		{"PORT", "abc", "1 to 65535"},
-		{"PORT", "0", "PORT"},
-		{"APP_URL", "https://id.example.com/auth", "path"},
-		{"APP_URL", "id.example.com", "http"},
-		{"APP_URL", "https://user@id.example.com", "user"},
-		{"APP_URL", "https://id.example.com:99999", "port"},
-		{"INTERNAL_APP_URL", "http://x/y", "INTERNAL_APP_URL"},
-		{"TRUST_PROXY", "10.0.0.0/99", "CIDR"},
-		{"TRUST_PROXY", "yes-please", "TRUST_PROXY"},
-		{"LOG_LEVEL", "loud", "debug,info,warn,error"},
-		{"LOG_JSON", "maybe", "true or false"},
-		{"UNIX_SOCKET_MODE", "0999", "octal"},
-		{"PROXY_PROTOCOL", "true", "not supported"},
-		{"OTEL_TRACES_EXPORTER", "otlp", "none"},
-		{"FILE_BACKEND", "s3", "filesystem,database"},
-		{"STATIC_API_KEY", "short", "16 characters"},
-		{"AUDIT_LOG_RETENTION_DAYS", "0", "AUDIT_LOG_RETENTION_DAYS"},
+	        {"PORT", "abc", "1 to 65535"},
+	        {"PORT", "0", "PORT"},
+	        {"APP_URL", "https://id.example.com/auth", "path"},
+	        {"APP_URL", "id.example.com", "http"},
+	        {"APP_URL", "https://user@id.example.com", "user"},
+	        {"APP_URL", "https://id.example.com:99999", "port"},
+	        {"INTERNAL_APP_URL", "http://x/y", "INTERNAL_APP_URL"},
+	        {"TRUST_PROXY", "10.0.0.0/99", "CIDR"},
+	        {"TRUST_PROXY", "yes-please", "TRUST_PROXY"},
+	        {"LOG_LEVEL", "loud", "debug,info,warn,error"},
+	        {"LOG_JSON", "maybe", "true or false"},
+	        {"UNIX_SOCKET_MODE", "0999", "octal"},
+	        {"PROXY_PROTOCOL", "true", "not supported"},
+	        {"OTEL_TRACES_EXPORTER", "otlp", "none"},
+	        {"FILE_BACKEND", "s3", "filesystem,database"},
+	        {"STATIC_API_KEY", "short", "16 characters"},
+	        {"AUDIT_LOG_RETENTION_DAYS", "0", "AUDIT_LOG_RETENTION_DAYS"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *env[] = {"ENCRYPTION_KEY", "0123456789abcdef", cases[i].name, cases[i].value, NULL};
@@ -139,7 +139,8 @@ static void file_variant_is_read_and_trimmed(void **state)
 static void trust_proxy_lists(void **state)
 {
 	(void)state;
-	const char *env[] = {"ENCRYPTION_KEY", "0123456789abcdef", "TRUST_PROXY", "10.0.0.0/8, 192.168.1.7,fd00::/8", NULL};
+	const char *env[] = {"ENCRYPTION_KEY", "0123456789abcdef", "TRUST_PROXY", "10.0.0.0/8, 192.168.1.7,fd00::/8",
+	                     NULL};
 	struct sy_config c;
 	char err[512];
 	assert_int_equal(load(env, &c, err, sizeof err), SY_OK);
@@ -185,13 +186,13 @@ static void dotenv_syntax(void **state)
 	(void)state;
 	setenv("SY_TEST_HOME", "/home/x", 1);
 	static const char text[] = "# comment\n"
-				   "export APP_URL=https://id.example.com\n"
-				   "PORT: 8080\n"
-				   "A='single $SY_TEST_HOME # kept'\n"
-				   "B=\"double\\n${SY_TEST_HOME}\" # comment\n"
-				   "C=bare value # trailing comment\n"
-				   "D=\n"
-				   "E=\"multi\nline\"\r\n";
+	                           "export APP_URL=https://id.example.com\n"
+	                           "PORT: 8080\n"
+	                           "A='single $SY_TEST_HOME # kept'\n"
+	                           "B=\"double\\n${SY_TEST_HOME}\" # comment\n"
+	                           "C=bare value # trailing comment\n"
+	                           "D=\n"
+	                           "E=\"multi\nline\"\r\n";
 	struct kvs s = {.n = 0};
 	char err[128];
 	assert_int_equal(dotenv_parse(text, sizeof text - 1, collect, &s, err, sizeof err), SY_OK);
@@ -241,15 +242,15 @@ static void environment_wins_over_dotenv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults_match_pocket_id),
-		cmocka_unit_test(app_url_is_normalised),
-		cmocka_unit_test(bad_values_name_the_variable),
-		cmocka_unit_test(encryption_key_required_and_never_echoed),
-		cmocka_unit_test(file_variant_is_read_and_trimmed),
-		cmocka_unit_test(trust_proxy_lists),
-		cmocka_unit_test(dotenv_syntax),
-		cmocka_unit_test(dotenv_errors_name_the_line),
-		cmocka_unit_test(environment_wins_over_dotenv),
+	        cmocka_unit_test(defaults_match_pocket_id),
+	        cmocka_unit_test(app_url_is_normalised),
+	        cmocka_unit_test(bad_values_name_the_variable),
+	        cmocka_unit_test(encryption_key_required_and_never_echoed),
+	        cmocka_unit_test(file_variant_is_read_and_trimmed),
+	        cmocka_unit_test(trust_proxy_lists),
+	        cmocka_unit_test(dotenv_syntax),
+	        cmocka_unit_test(dotenv_errors_name_the_line),
+	        cmocka_unit_test(environment_wins_over_dotenv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

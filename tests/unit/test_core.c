@@ -109,10 +109,13 @@ static void parse_long_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(b64url_round_trip),	   cmocka_unit_test(b64url_known_values),
-		cmocka_unit_test(b64_rejects_non_canonical), cmocka_unit_test(arena_limit_is_an_error),
-		cmocka_unit_test(comparisons_need_equal_length), cmocka_unit_test(uuid_shape),
-		cmocka_unit_test(parse_long_bounds),
+	        cmocka_unit_test(b64url_round_trip),
+	        cmocka_unit_test(b64url_known_values),
+	        cmocka_unit_test(b64_rejects_non_canonical),
+	        cmocka_unit_test(arena_limit_is_an_error),
+	        cmocka_unit_test(comparisons_need_equal_length),
+	        cmocka_unit_test(uuid_shape),
+	        cmocka_unit_test(parse_long_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

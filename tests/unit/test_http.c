@@ -48,17 +48,18 @@ static void forms(void **state)
 {
 	(void)state;
 	char out[512];
-	assert_int_equal(form("grant_type=authorization_code&code=abc%2Fdef&redirect_uri=https%3A%2F%2Fapp%2Fcb", out), SY_OK);
+	assert_int_equal(form("grant_type=authorization_code&code=abc%2Fdef&redirect_uri=https%3A%2F%2Fapp%2Fcb", out),
+	                 SY_OK);
 	assert_string_equal(out, "[grant_type=authorization_code][code=abc/def][redirect_uri=https://app/cb]");
 	assert_int_equal(form("a=x+y&b=&c", out), SY_OK);
 	assert_string_equal(out, "[a=x y][b=][c=]");
 	assert_int_equal(form("a=1&&b=2&", out), SY_OK);
 	assert_string_equal(out, "[a=1][b=2]");
-	assert_int_equal(form("a=1&a=2", out), SY_E_INVALID);  /* repeated parameter */
-	assert_int_equal(form("a=%zz", out), SY_E_INVALID);    /* bad escape */
-	assert_int_equal(form("a=%4", out), SY_E_INVALID);     /* truncated escape */
-	assert_int_equal(form("a=%00", out), SY_E_INVALID);    /* NUL */
-	assert_int_equal(form("=value", out), SY_E_INVALID);   /* empty key */
+	assert_int_equal(form("a=1&a=2", out), SY_E_INVALID); /* repeated parameter */
+	assert_int_equal(form("a=%zz", out), SY_E_INVALID);   /* bad escape */
+	assert_int_equal(form("a=%4", out), SY_E_INVALID);    /* truncated escape */
+	assert_int_equal(form("a=%00", out), SY_E_INVALID);   /* NUL */
+	assert_int_equal(form("=value", out), SY_E_INVALID);  /* empty key */
 	char many[200] = "";
 	for (int i = 0; i < 17; i++)
 		snprintf(many + strlen(many), sizeof many - strlen(many), "k%d=v&", i);
@@ -97,10 +98,10 @@ static void router(void **state)
 {
 	(void)state;
 	static const struct http_route routes[] = {
-		{HTTP_GET, "/api/users", h1, 0, 0},
-		{HTTP_GET | HTTP_PUT, "/api/users/:id", h1, 0, 0},
-		{HTTP_GET, "/api/users/:id/groups/:group", h1, 0, 0},
-		{HTTP_POST, "/api/users/me", h1, 0, 0},
+	        {HTTP_GET, "/api/users", h1, 0, 0},
+	        {HTTP_GET | HTTP_PUT, "/api/users/:id", h1, 0, 0},
+	        {HTTP_GET, "/api/users/:id/groups/:group", h1, 0, 0},
+	        {HTTP_POST, "/api/users/me", h1, 0, 0},
 	};
 	struct arena a;
 	arena_init(&a, 0);
@@ -115,7 +116,7 @@ static void router(void **state)
 	assert_ptr_equal(http_route_match(&a, routes, 4, "/api/users/7/groups/g1", HTTP_GET, p, &n), &routes[2]);
 	assert_string_equal(p[1].value, "g1");
 	assert_ptr_equal(http_route_match(&a, routes, 4, "/api/users/me", HTTP_POST, p, &n), &routes[3]);
-	assert_null(http_route_match(&a, routes, 4, "/api/users/", HTTP_GET, p, &n));     /* empty id */
+	assert_null(http_route_match(&a, routes, 4, "/api/users/", HTTP_GET, p, &n));      /* empty id */
 	assert_null(http_route_match(&a, routes, 4, "/api/users/42", HTTP_DELETE, p, &n)); /* method */
 	assert_null(http_route_match(&a, routes, 4, "/api/user", HTTP_GET, p, &n));
 	assert_null(http_route_match(&a, routes, 4, "/api/usersx", HTTP_GET, p, &n));
@@ -158,7 +159,7 @@ static void client_addresses(void **state)
 	assert_string_equal(client("10.0.0.0/8", "127.0.0.1", "203.0.113.9", NULL, NULL), "127.0.0.1");
 	/* rightmost address that is not a trusted proxy */
 	assert_string_equal(client("10.0.0.0/8", "10.0.0.2", "198.51.100.7, 203.0.113.9, 10.0.0.5", NULL, NULL),
-			    "203.0.113.9");
+	                    "203.0.113.9");
 	/* all trusted: the leftmost */
 	assert_string_equal(client("10.0.0.0/8", "10.0.0.2", "10.9.9.9, 10.0.0.5", NULL, NULL), "10.9.9.9");
 	assert_string_equal(client("127.0.0.1", "127.0.0.1", "garbage", NULL, NULL), "127.0.0.1");
@@ -190,8 +191,9 @@ static void error_statuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cookies), cmocka_unit_test(forms),		cmocka_unit_test(json_bodies),
-		cmocka_unit_test(router),  cmocka_unit_test(client_addresses), cmocka_unit_test(error_statuses),
+	        cmocka_unit_test(cookies),          cmocka_unit_test(forms),
+	        cmocka_unit_test(json_bodies),      cmocka_unit_test(router),
+	        cmocka_unit_test(client_addresses), cmocka_unit_test(error_statuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,14 +34,14 @@ static void every_alg_round_trips(void **state)
 		size_t n;
 		assert_int_equal(jws_sign(&a, &keys[i], "JWT", PAYLOAD, strlen(PAYLOAD), &tok), SY_OK);
 		assert_int_equal(jws_verify(&a, tok, strlen(tok), keys, JWS_ALG_COUNT, (enum jws_alg)i, &payload, &n),
-				 SY_OK);
+		                 SY_OK);
 		assert_string_equal(payload, PAYLOAD);
 		/* the same token is refused when the caller expects any other algorithm */
 		for (int j = 0; j < JWS_ALG_COUNT; j++)
 			if (j != i)
 				assert_int_not_equal(jws_verify(&a, tok, strlen(tok), keys, JWS_ALG_COUNT,
-								 (enum jws_alg)j, &payload, &n),
-						     SY_OK);
+				                                (enum jws_alg)j, &payload, &n),
+				                     SY_OK);
 		arena_release(&a);
 	}
 }
@@ -78,17 +78,18 @@ static void hostile_headers_are_refused(void **state)
 	assert_int_equal(jws_sign(&a, &keys[JWS_ES256], NULL, "{}", 2, &good), SY_OK);
 	const char *sig = strrchr(good, '.') + 1;
 	const char *headers[] = {
-		"{\"alg\":\"none\"}",
-		"{\"alg\":\"HS256\"}",
-		"{\"alg\":\"ES256\",\"crit\":[\"exp\"]}",
-		"{\"alg\":\"ES256\",\"alg\":\"ES256\"}", /* duplicate member */
-		"{\"alg\":\"ES256\",\"kid\":42}",
-		"[\"ES256\"]",
-		"not json",
+	        "{\"alg\":\"none\"}",
+	        "{\"alg\":\"HS256\"}",
+	        "{\"alg\":\"ES256\",\"crit\":[\"exp\"]}",
+	        "{\"alg\":\"ES256\",\"alg\":\"ES256\"}", /* duplicate member */
+	        "{\"alg\":\"ES256\",\"kid\":42}",
+	        "[\"ES256\"]",
+	        "not json",
 	};
 	for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
 		tok = make_token(&a, headers[i], "{}", sig);
-		assert_int_not_equal(jws_verify(&a, tok, strlen(tok), keys, JWS_ALG_COUNT, JWS_ES256, &payload, &n), SY_OK);
+		assert_int_not_equal(jws_verify(&a, tok, strlen(tok), keys, JWS_ALG_COUNT, JWS_ES256, &payload, &n),
+		                     SY_OK);
 	}
 	tok = make_token(&a, "{\"alg\":\"none\"}", "{}", "");
 	assert_int_not_equal(jws_verify(&a, tok, strlen(tok), keys, JWS_ALG_COUNT, JWS_ES256, &payload, &n), SY_OK);
@@ -113,7 +114,8 @@ static void tampering_is_detected(void **state)
 		t[len - 5] = t[len - 5] == 'A' ? 'B' : 'A'; /* signature */
 		assert_int_not_equal(jws_verify(&a, t, len, keys, JWS_ALG_COUNT, (enum jws_alg)i, &payload, &n), SY_OK);
 		t = arena_printf(&a, "%s.", tok); /* a fourth segment */
-		assert_int_not_equal(jws_verify(&a, t, len + 1, keys, JWS_ALG_COUNT, (enum jws_alg)i, &payload, &n), SY_OK);
+		assert_int_not_equal(jws_verify(&a, t, len + 1, keys, JWS_ALG_COUNT, (enum jws_alg)i, &payload, &n),
+		                     SY_OK);
 	}
 	arena_release(&a);
 }
@@ -195,7 +197,7 @@ static void jwk_import_is_strict(void **state)
 	json_decref(pub);
 	/* a point that is not on the curve */
 	json_t *off = parse("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-			    "\"y\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}");
+	                    "\"y\":\"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}");
 	assert_int_equal(jwk_import(off, false, &k), SY_E_INVALID);
 	json_decref(off);
 	/* RSA below 2048 bits */
@@ -221,10 +223,10 @@ static void jwk_import_is_strict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_alg_round_trips),	 cmocka_unit_test(ecdsa_signatures_are_fixed_width),
-		cmocka_unit_test(hostile_headers_are_refused), cmocka_unit_test(tampering_is_detected),
-		cmocka_unit_test(key_is_chosen_by_kid),	 cmocka_unit_test(jwk_export_import_round_trip),
-		cmocka_unit_test(jwk_import_is_strict),
+	        cmocka_unit_test(every_alg_round_trips),       cmocka_unit_test(ecdsa_signatures_are_fixed_width),
+	        cmocka_unit_test(hostile_headers_are_refused), cmocka_unit_test(tampering_is_detected),
+	        cmocka_unit_test(key_is_chosen_by_kid),        cmocka_unit_test(jwk_export_import_round_trip),
+	        cmocka_unit_test(jwk_import_is_strict),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -165,9 +165,13 @@ static void load_creates_once_and_refuses_a_wrong_key(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pocket_id_key_vector_decrypts), cmocka_unit_test(wrong_key_or_instance_fails_the_tag),
-		cmocka_unit_test(hkdf_vectors),			 cmocka_unit_test(gcm_with_aad),
-		cmocka_unit_test(encrypt_then_decrypt),		 cmocka_unit_test(a_public_key_is_not_a_signing_key),		 cmocka_unit_test(load_creates_once_and_refuses_a_wrong_key),
+	        cmocka_unit_test(pocket_id_key_vector_decrypts),
+	        cmocka_unit_test(wrong_key_or_instance_fails_the_tag),
+	        cmocka_unit_test(hkdf_vectors),
+	        cmocka_unit_test(gcm_with_aad),
+	        cmocka_unit_test(encrypt_then_decrypt),
+	        cmocka_unit_test(a_public_key_is_not_a_signing_key),
+	        cmocka_unit_test(load_creates_once_and_refuses_a_wrong_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

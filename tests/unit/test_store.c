@@ -133,8 +133,9 @@ static void migrations_are_versioned(struct store *s, struct db *d)
 	assert_int_equal(store_schema_version(s2), v);
 	store_close(s2);
 	/* a schema from a newer Symbolon is refused, unless allowed */
-	assert_int_equal(store_exec(s, "INSERT INTO symbolon_migrations (version, name, applied_at) VALUES (999, 'future', 0)"),
-			 SY_OK);
+	assert_int_equal(
+	        store_exec(s, "INSERT INTO symbolon_migrations (version, name, applied_at) VALUES (999, 'future', 0)"),
+	        SY_OK);
 	assert_int_equal(store_migrate(s, false, err, sizeof err), SY_E_CONFIG);
 	assert_non_null(strstr(err, "ALLOW_DOWNGRADE"));
 	assert_int_equal(store_migrate(s, true, err, sizeof err), SY_OK);
@@ -216,7 +217,7 @@ static void test_bad_connection(void **state)
 	struct store *s;
 	char err[512];
 	assert_int_equal(store_open("postgres://nobody@127.0.0.1:1/none?connect_timeout=2", &s, err, sizeof err),
-			 SY_E_STORE);
+	                 SY_E_STORE);
 	assert_non_null(strstr(err, "PostgreSQL"));
 	assert_int_equal(store_open("/proc/definitely/not/here.db", &s, err, sizeof err) != SY_OK, true);
 }
@@ -224,8 +225,11 @@ static void test_bad_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kv),	    cmocka_unit_test(test_migrations), cmocka_unit_test(test_transactions),
-		cmocka_unit_test(test_types), cmocka_unit_test(test_bad_connection),
+	        cmocka_unit_test(test_kv),
+	        cmocka_unit_test(test_migrations),
+	        cmocka_unit_test(test_transactions),
+	        cmocka_unit_test(test_types),
+	        cmocka_unit_test(test_bad_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
