@@ -3,16 +3,6 @@
 
 #include "core/core.h"
 
-static const char *const *fake_env;
-
-static const char *fake_getenv(const char *name)
-{
-	for (const char *const *p = fake_env; p && *p; p += 2)
-		if (strcmp(p[0], name) == 0)
-			return p[1];
-	return NULL;
-}
-
 static enum sy_err load(const char *const *env, struct sy_config *c, char *err, size_t errlen)
 {
 	fake_env = env;

@@ -125,16 +125,6 @@ static void router(void **state)
 	arena_release(&a);
 }
 
-static const char *const *fake_env;
-
-static const char *fake_getenv(const char *name)
-{
-	for (const char *const *p = fake_env; p && *p; p += 2)
-		if (strcmp(p[0], name) == 0)
-			return p[1];
-	return NULL;
-}
-
 static const char *client(const char *trust, const char *peer, const char *xff, const char *xri, const char *plat)
 {
 	static char out[64];

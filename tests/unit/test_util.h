@@ -29,4 +29,15 @@ static inline char *read_vector(const char *name)
 	return buf;
 }
 
+/* A fake environment for config_load: NULL-terminated name, value pairs. */
+static const char *const *fake_env;
+
+static inline const char *fake_getenv(const char *name)
+{
+	for (const char *const *p = fake_env; p && *p; p += 2)
+		if (strcmp(p[0], name) == 0)
+			return p[1];
+	return NULL;
+}
+
 #endif
