@@ -5,7 +5,8 @@
 
 SANITIZE ?=
 BUILD ?= $(if $(SANITIZE),build-san,build)
-SAN_OPTS = $(if $(SANITIZE),-Db_sanitize=address,undefined -Db_lundef=false,)
+comma := ,
+SAN_OPTS = $(if $(SANITIZE),-Db_sanitize=address$(comma)undefined -Db_lundef=false)
 
 .PHONY: all deps web build run test docs format bench fuzz clean
 
