@@ -12,7 +12,7 @@ has_key() {
 if ! has_key; then
   keyfile=data/.encryption-key
   if [ ! -s "$keyfile" ]; then
-    mkdir -p data
+    mkdir -p -m 750 data
     (umask 077 && head -c 32 /dev/urandom | base64 > "$keyfile")
     echo "make run: no ENCRYPTION_KEY was set, so a random development key was written to $keyfile." >&2
     echo "make run: keep that file: the database in ./data cannot be used without it." >&2

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "app.h"
 
@@ -90,6 +91,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the database, its WAL and later uploads hold user data: not for other users */
+	umask(027);
 	struct sy_config cfg;
 	if (load_config(&cfg))
 		return 1;

@@ -86,3 +86,13 @@ test('a different ENCRYPTION_KEY on existing data is refused, and changes nothin
   assert.doesNotMatch(again.logs(), /created a new signing key/);
   assert.equal(await again.stop(), 0, show('server logs', again.logs()));
 });
+
+test('the data folder and the database it creates are not readable by other users', { skip: process.env.SY_TEST_DB === 'postgres' && 'the database lives in PostgreSQL' }, async () => {
+  const s = await startServer();
+  const files = ['data', 'data/pocket-id.db'].map((f) => path.join(s.dir, f));
+  for (const f of files) {
+    const mode = fs.statSync(f).mode & 0o777;
+    assert.equal(mode & 0o007, 0, `${f} has mode ${mode.toString(8)}`);
+  }
+  assert.equal(await s.stop(), 0, show('server logs', s.logs()));
+});
