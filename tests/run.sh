@@ -18,6 +18,8 @@ bash scripts/web-deps.sh || exit 1
 (cd tests/api && bash ../../scripts/npm-ci.sh) || exit 1
 (cd tests/browser && bash ../../scripts/npm-ci.sh) || exit 1
 
+logs=test-logs   # every log of this run; git-ignored
+rm -rf "$logs" && mkdir -p "$logs"
 passed=0 failed=0
 note() { printf '\n=== %s\n' "$*"; }
 count_junit() { # junit xml from meson: one testcase per TAP subtest
@@ -40,14 +42,16 @@ count_tap() { # node --test with the tap reporter: "# pass N" / "# fail N"
   local p f
   p=$(grep -E '^# pass ' "$1" | tail -1 | awk '{print $3}')
   f=$(grep -E '^# fail ' "$1" | tail -1 | awk '{print $3}')
-  [ -z "$p" ] && { p=0; f=1; }   # the runner died before its summary
+  [ -z "$p" ] && { p=0; f=1; tail -40 "$1"; }   # the runner died before its summary
   passed=$((passed + p)); failed=$((failed + ${f:-0}))
+  [ "${f:-0}" -gt 0 ] && awk '/^not ok/{show=1} /^ok /{show=0} show' "$1" | head -150
+  return 0
 }
 
 build() { # dir, meson options...
   local dir=$1; shift
-  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
-  meson compile -C "$dir" -j "$jobs" >"$dir.compile.log" 2>&1 || { tail -50 "$dir.compile.log"; return 1; }
+  [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@" >"$logs/$dir.setup.log" 2>&1 || { cat "$logs/$dir.setup.log"; return 1; }
+  meson compile -C "$dir" -j "$jobs" >"$logs/$dir.compile.log" 2>&1 || { tail -50 "$logs/$dir.compile.log"; return 1; }
 }
 
 note "build: normal, sanitizers, fuzz targets"
@@ -70,15 +74,17 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 for dir in build build-san; do
   note "unit tests ($dir)"
-  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" >"$dir.test.log" 2>&1
-  grep -E '^ *[0-9]+/[0-9]+ ' "$dir.test.log"
+  meson test -C "$dir" --print-errorlogs --num-processes "$jobs" >"$logs/$dir.test.log" 2>&1
+  grep -E '^ *[0-9]+/[0-9]+ ' "$logs/$dir.test.log"
+  before=$failed
   count_junit "$dir/meson-logs/testlog.junit.xml"
+  [ "$failed" -gt "$before" ] && grep -E -B2 -A25 'not ok|FAIL|ERROR' "$logs/$dir.test.log" | head -150
 done
 
 for dir in build build-san; do
   for db in sqlite postgres; do
     note "API tests ($dir, $db)"
-    log="$dir.api-$db.tap"
+    log="$logs/$dir.api-$db.tap"
     SYMBOLON_BIN="$root/$dir/symbolon" JOSE_TOOL="$root/$dir/tests/jose_tool" SY_TEST_DB=$db \
       node --test --test-concurrency=2 --test-reporter=tap tests/api/ >"$log" 2>&1
     grep -E '^not ok|^# (pass|fail)' "$log"
@@ -87,18 +93,18 @@ for dir in build build-san; do
 done
 
 note "browser tests (Chromium)"
-SYMBOLON_BIN="$root/build/symbolon" node --test --test-reporter=tap tests/browser/ >build.browser.tap 2>&1
-grep -E '^not ok|^# (pass|fail)' build.browser.tap
-count_tap build.browser.tap
+SYMBOLON_BIN="$root/build/symbolon" node --test --test-reporter=tap tests/browser/ >$logs/browser.tap 2>&1
+grep -E '^not ok|^# (pass|fail)' $logs/browser.tap
+count_tap $logs/browser.tap
 
 note "fuzz corpora"
 for t in build-fuzz/fuzz/fuzz_*; do
   [ -f "$t" ] && [ -x "$t" ] || continue
   name=$(basename "$t")
-  if "$t" -runs=0 "fuzz/corpus/${name#fuzz_}" >"build-fuzz/$name.log" 2>&1; then
+  if "$t" -runs=0 "fuzz/corpus/${name#fuzz_}" >"$logs/$name.log" 2>&1; then
     echo "ok $name"; passed=$((passed + 1))
   else
-    echo "FAILED $name"; tail -20 "build-fuzz/$name.log"; failed=$((failed + 1))
+    echo "FAILED $name"; tail -20 "$logs/$name.log"; failed=$((failed + 1))
   fi
 done
 
