@@ -52,6 +52,7 @@ struct http_req {
 	bool head;
 	const char *path; /* decoded path, without the query */
 	const struct http_route *route;
+	bool cors; /* a protocol endpoint: CORS headers, OPTIONS answered */
 	struct http_header params[HTTP_MAX_PARAMS];
 	size_t nparams;
 	char request_id[37];

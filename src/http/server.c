@@ -160,6 +160,19 @@ static void set_client_ip(struct http_req *r)
 	               http_header_get(r, "X-Real-IP"), r->client_ip, sizeof r->client_ip);
 }
 
+/* CORS belongs to the path: an OPTIONS preflight matches no route's method. */
+static bool cors_path(struct http_req *r)
+{
+	if (r->route)
+		return r->route->flags & HTTP_ROUTE_CORS;
+	if (!r->path)
+		return false;
+	struct http_header params[HTTP_MAX_PARAMS];
+	size_t np;
+	const struct http_route *any = http_route_match(&r->arena, S.routes, S.nroutes, r->path, ~0u, params, &np);
+	return any && (any->flags & HTTP_ROUTE_CORS);
+}
+
 static struct http_req *req_begin(struct MHD_Connection *c, const char *url, const char *method)
 {
 	struct http_req *r = sy_calloc(1, sizeof *r);
@@ -174,6 +187,7 @@ static struct http_req *req_begin(struct MHD_Connection *c, const char *url, con
 	r->path = arena_strdup(&r->arena, url);
 	if (r->path && r->method)
 		r->route = http_route_match(&r->arena, S.routes, S.nroutes, r->path, r->method, r->params, &r->nparams);
+	r->cors = cors_path(r);
 	r->body_max = r->route ? r->route->body_max : UNMATCHED_BODY_MAX;
 	r->arena.limit += 2 * r->body_max; /* room for the body on top of the handler's needs */
 	set_client_ip(r);
@@ -213,16 +227,6 @@ static bool is_api_path(const char *p)
 	return strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0 || strncmp(p, "/.well-known/", 13) == 0;
 }
 
-static bool cors_path(struct http_req *r)
-{
-	if (r->route)
-		return r->route->flags & HTTP_ROUTE_CORS;
-	struct http_header params[HTTP_MAX_PARAMS];
-	size_t np;
-	const struct http_route *any = http_route_match(&r->arena, S.routes, S.nroutes, r->path, ~0u, params, &np);
-	return any && (any->flags & HTTP_ROUTE_CORS);
-}
-
 static enum sy_err unmatched(struct http_req *r)
 {
 	static const char NOT_FOUND[] = "{\"error\":\"API endpoint not found\"}";
@@ -238,7 +242,7 @@ static void dispatch(struct http_req *r)
 		e = SY_E_TOOBIG;
 	else if (r->body_too_big)
 		e = SY_E_TOOBIG;
-	else if (r->method == HTTP_OPTIONS && cors_path(r))
+	else if (r->method == HTTP_OPTIONS && r->cors)
 		e = http_reply_empty(r, 204);
 	else if (r->route)
 		e = r->route->fn(r);
@@ -274,7 +278,7 @@ static enum MHD_Result send_response(struct http_req *r)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->content_type)
 		MHD_add_response_header(resp, "Content-Type", r->content_type);
-	if (r->path && cors_path(r)) {
+	if (r->cors) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
 		MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization");
 		MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST");

@@ -39,7 +39,7 @@ static enum sy_err form(const char *s, char *out)
 	arena_init(&a, 0);
 	struct pairs p = {.got = ""};
 	enum sy_err e = http_form_parse(&a, s, strlen(s), 16, append, &p);
-	strcpy(out, p.got);
+	snprintf(out, 512, "%s", p.got);
 	arena_release(&a);
 	return e;
 }
