@@ -43,6 +43,9 @@ static enum sy_err prepare(const struct sy_config *cfg, struct jws_key *key, cha
 
 int app_serve(const struct sy_config *cfg)
 {
+	if (cfg->trusted_platform && !cfg->trust_proxy.all && cfg->trust_proxy.n == 0)
+		log_warn("TRUSTED_PLATFORM is ignored until TRUST_PROXY names the proxies that set %s",
+		         cfg->trusted_platform);
 	char err[1024] = "";
 	struct jws_key key = {0};
 	enum sy_err e = prepare(cfg, &key, err, sizeof err);

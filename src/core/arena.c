@@ -29,6 +29,8 @@ void arena_init(struct arena *a, size_t limit)
 void *arena_alloc(struct arena *a, size_t n)
 {
 	const size_t align = sizeof(max_align_t);
+	if (n > a->limit)
+		return NULL; /* also keeps the rounding below from wrapping */
 	n = (n + align - 1) & ~(align - 1);
 	if (n == 0)
 		n = align;

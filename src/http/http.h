@@ -61,7 +61,7 @@ struct http_req {
 	uint64_t started_ns;
 
 	char *body;
-	size_t body_len, body_max;
+	size_t body_len, body_cap, body_max;
 	bool body_too_big;
 
 	/* the response being built */

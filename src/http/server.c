@@ -38,6 +38,7 @@
 #define UNMATCHED_BODY_MAX (64u * 1024u) /* read and dropped before the 404 */
 #define HEADER_MEMORY      (64u * 1024u)
 #define CONNECTION_LIMIT   4096u
+#define PEM_MAX            (256u * 1024u)
 
 struct conn_slot {
 	struct conn_slot *prev, *next;
@@ -141,6 +142,41 @@ static enum http_method parse_method(const char *m, bool *head, const char **nam
 	return 0;
 }
 
+struct header_join {
+	struct arena *a;
+	const char *name;
+	char *joined;
+	int count;
+};
+
+static enum MHD_Result join_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct header_join *j = cls;
+	if (strcasecmp(key, j->name) != 0 || !value)
+		return MHD_YES;
+	j->count++;
+	j->joined = j->joined ? arena_printf(j->a, "%s,%s", j->joined, value) : arena_strdup(j->a, value);
+	return j->joined ? MHD_YES : MHD_NO;
+}
+
+/* A proxy may append its own X-Forwarded-For line instead of extending the
+ * client's: all lines, in order, form one list (RFC 9110 §5.3). */
+static const char *joined_header(struct http_req *r, const char *name)
+{
+	struct header_join j = {&r->arena, name, NULL, 0};
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_one, &j);
+	return j.joined;
+}
+
+/* A header that names one address is ignored when it is sent twice. */
+static const char *single_header(struct http_req *r, const char *name)
+{
+	struct header_join j = {&r->arena, name, NULL, 0};
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_one, &j);
+	return j.count == 1 ? j.joined : NULL;
+}
+
 static void set_client_ip(struct http_req *r)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -155,9 +191,9 @@ static void set_client_ip(struct http_req *r)
 		memcpy(peer, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 16);
 		have = true;
 	}
-	const char *platform = S.cfg->trusted_platform ? http_header_get(r, S.cfg->trusted_platform) : NULL;
-	http_client_ip(S.cfg, peer, have, platform, http_header_get(r, "X-Forwarded-For"),
-	               http_header_get(r, "X-Real-IP"), r->client_ip, sizeof r->client_ip);
+	const char *platform = S.cfg->trusted_platform ? single_header(r, S.cfg->trusted_platform) : NULL;
+	http_client_ip(S.cfg, peer, have, platform, joined_header(r, "X-Forwarded-For"), single_header(r, "X-Real-IP"),
+	               r->client_ip, sizeof r->client_ip);
 }
 
 /* CORS belongs to the path: an OPTIONS preflight matches no route's method. */
@@ -201,9 +237,8 @@ static void body_append(struct http_req *r, const char *data, size_t n)
 		r->body_too_big = true;
 		return;
 	}
-	size_t cap = r->body_len ? r->body_len : 0;
 	size_t want = r->body_len + n;
-	if (!r->body || want > cap) {
+	if (!r->body || want > r->body_cap) {
 		/* grow geometrically inside the arena; bounded by body_max */
 		size_t newcap = want < 1024 ? 1024 : want * 2;
 		if (newcap > r->body_max)
@@ -216,6 +251,7 @@ static void body_append(struct http_req *r, const char *data, size_t n)
 		if (r->body_len)
 			memcpy(nb, r->body, r->body_len);
 		r->body = nb;
+		r->body_cap = newcap;
 	}
 	memcpy(r->body + r->body_len, data, n);
 	r->body_len += n;
@@ -293,7 +329,7 @@ static enum MHD_Result send_response(struct http_req *r)
 struct framing {
 	int host, content_length, transfer_encoding;
 	const char *first_length;
-	bool lengths_differ;
+	bool lengths_differ, coding_unknown;
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -302,9 +338,10 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	struct framing *f = cls;
 	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
 		f->host++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		f->transfer_encoding++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->coding_unknown |= !value || strcasecmp(value, "chunked") != 0;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		if (f->content_length++ && strcmp(f->first_length, value ? value : "") != 0)
 			f->lengths_differ = true;
 		else
@@ -328,6 +365,13 @@ static const char *framing_problem(struct http_req *r, const char *version)
 		return "Conflicting Content-Length headers";
 	if (f.content_length && f.transfer_encoding)
 		return "Content-Length and Transfer-Encoding must not both be sent";
+	/* MHD would read any other coding as a body lasting until the connection
+	 * closes, swallowing the requests a proxy sends after it */
+	if (f.transfer_encoding > 1 || f.coding_unknown)
+		return "Only Transfer-Encoding: chunked is supported";
+	/* an absolute-form target (GET http://host/...) is for proxies, not for us */
+	if (r->path && r->path[0] != '/' && !(r->method == HTTP_OPTIONS && strcmp(r->path, "*") == 0))
+		return "The request target must be a path";
 	return NULL;
 }
 
@@ -382,15 +426,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		snprintf(status, sizeof status, "%d", r->replied ? r->status : 0);
 		snprintf(ms, sizeof ms, "%.3f", (double)(now_ns() - r->started_ns) / 1e6);
 		snprintf(bytes, sizeof bytes, "%zu", r->head ? 0 : r->out_len);
-		const char *kv[] = {"method",      r->method_name,
-		                    "path",        r->path ? r->path : "",
-		                    "status",      status,
-		                    "duration_ms", ms,
-		                    "bytes",       bytes,
-		                    "ip",          r->client_ip,
-		                    "request_id",  r->request_id,
-		                    "completed",   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false",
-		                    NULL};
+		const char *kv[] = {
+		        "method",      r->method_name,
+		        "status",      status,
+		        "duration_ms", ms,
+		        "bytes",       bytes,
+		        "ip",          r->client_ip,
+		        "request_id",  r->request_id,
+		        "completed",   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true" : "false",
+		        "path",        r->path ? r->path : "", /* last: the only long, client-chosen value */
+		        NULL};
 		log_kv(LOG_INFO, "HTTP request", kv);
 	}
 	atomic_fetch_sub(&S.inflight, 1);
@@ -425,9 +470,16 @@ static char *read_pem(const char *path, char *err, size_t errlen, const char *va
 		snprintf(err, errlen, "%s=\"%s\" cannot be read: %s", var, path, strerror(errno));
 		return NULL;
 	}
-	char *buf = sy_malloc(256 * 1024 + 1);
-	size_t n = fread(buf, 1, 256 * 1024, f);
+	char *buf = sy_malloc(PEM_MAX + 2);
+	size_t n = fread(buf, 1, PEM_MAX + 1, f);
 	fclose(f);
+	if (n > PEM_MAX) {
+		snprintf(err, errlen,
+		         "%s=\"%s\" is larger than 256 KiB; it should hold one PEM certificate chain or key", var,
+		         path);
+		free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
 	return buf;
 }
@@ -555,6 +607,7 @@ static struct MHD_Daemon *start_daemon(const struct sy_config *cfg, struct liste
 	struct MHD_OptionItem ops[20];
 	size_t n = 0;
 #define OPT(o, v, p) ops[n++] = (struct MHD_OptionItem){o, (intptr_t)(v), (void *)(p)}
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* first, so MHD's own messages use it */
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, pool_size(), NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->read_timeout, NULL);
@@ -565,7 +618,6 @@ static struct MHD_Daemon *start_daemon(const struct sy_config *cfg, struct liste
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL);
-	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
 	if (l->fd >= 0)
 		OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
 	else

@@ -82,7 +82,11 @@ static char *rewrite(const char *sql, int *nparams)
 		} else if (*p == '\'' || *p == '"') {
 			quote = *p;
 		} else if (*p == '?') {
-			o += (size_t)snprintf(out + o, 5, "$%d", ++*nparams);
+			if (*nparams == PG_MAX_PARAMS) {
+				free(out);
+				return NULL;
+			}
+			o += (size_t)snprintf(out + o, 4, "$%d", ++*nparams); /* at most "$64" */
 			continue;
 		}
 		out[o++] = *p;
@@ -96,8 +100,8 @@ static enum sy_err pg_prepare(struct store *s, const char *sql, struct store_stm
 	struct pg_stmt *st = sy_calloc(1, sizeof *st);
 	st->base.store = s;
 	st->sql = rewrite(sql, &st->nparams);
-	if (st->nparams > PG_MAX_PARAMS) {
-		free(st->sql);
+	if (!st->sql) {
+		log_error("a statement has more than %d parameters", PG_MAX_PARAMS);
 		free(st);
 		return SY_E_INTERNAL;
 	}

@@ -136,3 +136,32 @@ test('LOG_LEVEL=warn turns the access log off', async () => {
   assert.doesNotMatch(srv.logs(), /HTTP request/, show('server logs', srv.logs()));
   assert.doesNotMatch(srv.logs(), /level=INFO/, show('server logs', srv.logs()));
 });
+
+test('X-Forwarded-For sent as two lines is read as one list (a proxy may append its own line)', async () => {
+  // the client forges the first line, the trusted proxy appends the real address
+  const a = await loggedIp(servers.loopback, { 'x-forwarded-for': ['6.6.6.6', '198.51.100.23'] });
+  assert.equal(a.ip, '198.51.100.23', show('line', a.line));
+});
+
+test('an X-Real-IP or platform header sent twice is not believed', async () => {
+  const a = await loggedIp(servers.loopback, { 'x-real-ip': ['6.6.6.6', '198.51.100.23'] });
+  assert.equal(a.ip, '127.0.0.1', show('line', a.line));
+  const b = await loggedIp(servers.loopback, { 'cf-connecting-ip': ['6.6.6.6', '198.51.100.23'] });
+  assert.equal(b.ip, '127.0.0.1', show('line', b.line));
+});
+
+test('a very long or non-UTF-8 path keeps the access line whole, and JSON lines valid', async () => {
+  const srv = await startServer({ env: { LOG_JSON: 'true' } });
+  try {
+    const res = await request(srv.url, `/${'a'.repeat(5000)}%ff%0a`);
+    const id = res.headers['x-request-id'];
+    const line = await accessLogLine(srv, id);
+    const o = JSON.parse(line); // must parse
+    assert.equal(o.status, '200', show('line', line.slice(0, 300)));
+    assert.equal(o.ip, '127.0.0.1');
+    assert.ok(o.path.length < 1100, `path logged with ${o.path.length} characters`);
+    for (const l of srv.logs().split('\n').filter((x) => x.trim())) JSON.parse(l);
+  } finally {
+    await srv.stop();
+  }
+});

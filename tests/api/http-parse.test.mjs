@@ -91,3 +91,21 @@ test('HTTP/1.0 without Host is answered', async () => {
   const raw = await rawRequest(srv.port, 'GET /healthz HTTP/1.0\r\n\r\n');
   assert.equal(parseRaw(raw.text).status, 204, ctx(raw));
 });
+
+test('a transfer coding other than chunked is refused and nothing after it is read', async () => {
+  const raw = await rawRequest(srv.port,
+    'POST /api/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\nxxxx' +
+    'GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  assert.equal(parseRaw(raw.text).status, 400, ctx(raw));
+  assert.equal(statusLines(raw.text).length, 1, ctx(raw));
+  const both = await rawRequest(srv.port,
+    'POST /api/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+  assert.equal(parseRaw(both.text).status, 400, ctx(both));
+});
+
+test('an absolute-form request target is refused, never redirected', async () => {
+  const raw = await rawRequest(srv.port, 'GET http://evil.example/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+  const r = parseRaw(raw.text);
+  assert.equal(r.status, 400, ctx(raw));
+  assert.equal(r.headers.location, undefined, ctx(raw));
+});
