@@ -142,42 +142,48 @@ static enum http_method parse_method(const char *m, bool *head, const char **nam
 	return 0;
 }
 
-struct header_join {
+/* Everything the server itself reads from the request headers, collected in
+ * one pass over them. */
+struct header_scan {
 	struct arena *a;
-	const char *name;
-	char *joined;
-	int count;
+	int host, content_length, transfer_encoding, real_ip, platform;
+	const char *first_length, *xff, *real_ip_value, *platform_value;
+	bool lengths_differ, coding_unknown;
 };
 
-static enum MHD_Result join_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result scan_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	(void)kind;
-	struct header_join *j = cls;
-	if (strcasecmp(key, j->name) != 0 || !value)
-		return MHD_YES;
-	j->count++;
-	j->joined = j->joined ? arena_printf(j->a, "%s,%s", j->joined, value) : arena_strdup(j->a, value);
-	return j->joined ? MHD_YES : MHD_NO;
+	struct header_scan *h = cls;
+	const char *v = value ? value : "";
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		h->host++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		h->transfer_encoding++;
+		h->coding_unknown |= strcasecmp(v, "chunked") != 0;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (h->content_length++ && strcmp(h->first_length, v) != 0)
+			h->lengths_differ = true;
+		else
+			h->first_length = v;
+	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
+		/* a proxy may append its own line instead of extending the client's:
+		 * all lines, in order, form one list (RFC 9110 §5.3) */
+		h->xff = h->xff ? arena_printf(h->a, "%s,%s", h->xff, v) : v;
+		if (!h->xff)
+			return MHD_NO;
+	} else if (strcasecmp(key, "X-Real-IP") == 0) {
+		h->real_ip++;
+		h->real_ip_value = v;
+	} else if (S.cfg->trusted_platform && strcasecmp(key, S.cfg->trusted_platform) == 0) {
+		h->platform++;
+		h->platform_value = v;
+	}
+	return MHD_YES;
 }
 
-/* A proxy may append its own X-Forwarded-For line instead of extending the
- * client's: all lines, in order, form one list (RFC 9110 §5.3). */
-static const char *joined_header(struct http_req *r, const char *name)
-{
-	struct header_join j = {&r->arena, name, NULL, 0};
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_one, &j);
-	return j.joined;
-}
-
-/* A header that names one address is ignored when it is sent twice. */
-static const char *single_header(struct http_req *r, const char *name)
-{
-	struct header_join j = {&r->arena, name, NULL, 0};
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, join_one, &j);
-	return j.count == 1 ? j.joined : NULL;
-}
-
-static void set_client_ip(struct http_req *r)
+/* A header naming one address is not believed when it is sent twice. */
+static void set_client_ip(struct http_req *r, const struct header_scan *h)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	uint8_t peer[16] = {0};
@@ -191,9 +197,8 @@ static void set_client_ip(struct http_req *r)
 		memcpy(peer, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, 16);
 		have = true;
 	}
-	const char *platform = S.cfg->trusted_platform ? single_header(r, S.cfg->trusted_platform) : NULL;
-	http_client_ip(S.cfg, peer, have, platform, joined_header(r, "X-Forwarded-For"), single_header(r, "X-Real-IP"),
-	               r->client_ip, sizeof r->client_ip);
+	http_client_ip(S.cfg, peer, have, h->platform == 1 ? h->platform_value : NULL, h->xff,
+	               h->real_ip == 1 ? h->real_ip_value : NULL, r->client_ip, sizeof r->client_ip);
 }
 
 /* CORS belongs to the path: an OPTIONS preflight matches no route's method. */
@@ -226,7 +231,6 @@ static struct http_req *req_begin(struct MHD_Connection *c, const char *url, con
 	r->cors = cors_path(r);
 	r->body_max = r->route ? r->route->body_max : UNMATCHED_BODY_MAX;
 	r->arena.limit += 2 * r->body_max; /* room for the body on top of the handler's needs */
-	set_client_ip(r);
 	atomic_fetch_add(&S.inflight, 1);
 	return r;
 }
@@ -326,48 +330,22 @@ static enum MHD_Result send_response(struct http_req *r)
 	return ok;
 }
 
-struct framing {
-	int host, content_length, transfer_encoding;
-	const char *first_length;
-	bool lengths_differ, coding_unknown;
-};
-
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	(void)kind;
-	struct framing *f = cls;
-	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
-		f->host++;
-	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-		f->transfer_encoding++;
-		f->coding_unknown |= !value || strcasecmp(value, "chunked") != 0;
-	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-		if (f->content_length++ && strcmp(f->first_length, value ? value : "") != 0)
-			f->lengths_differ = true;
-		else
-			f->first_length = value ? value : "";
-	}
-	return MHD_YES;
-}
-
 /* RFC 9112 framing rules MHD 0.9.75 does not enforce. A message with both
  * Content-Length and Transfer-Encoding could be framed differently by a proxy in
  * front of us (request smuggling), so it is refused and the connection closed. */
-static const char *framing_problem(struct http_req *r, const char *version)
+static const char *framing_problem(struct http_req *r, const struct header_scan *f, const char *version)
 {
-	struct framing f = {0};
-	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &f);
-	if (f.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+	if (f->host == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
 		return "The Host header is required";
-	if (f.host > 1)
+	if (f->host > 1)
 		return "Only one Host header is allowed";
-	if (f.lengths_differ)
+	if (f->lengths_differ)
 		return "Conflicting Content-Length headers";
-	if (f.content_length && f.transfer_encoding)
+	if (f->content_length && f->transfer_encoding)
 		return "Content-Length and Transfer-Encoding must not both be sent";
 	/* MHD would read any other coding as a body lasting until the connection
 	 * closes, swallowing the requests a proxy sends after it */
-	if (f.transfer_encoding > 1 || f.coding_unknown)
+	if (f->transfer_encoding > 1 || f->coding_unknown)
 		return "Only Transfer-Encoding: chunked is supported";
 	/* an absolute-form target (GET http://host/...) is for proxies, not for us */
 	if (r->path && r->path[0] != '/' && !(r->method == HTTP_OPTIONS && strcmp(r->path, "*") == 0))
@@ -382,13 +360,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 	struct http_req *r = *con_cls;
 	if (!r) {
 		*con_cls = r = req_begin(c, url, method);
-		const char *bad = framing_problem(r, version);
+		struct header_scan h = {.a = &r->arena};
+		MHD_get_connection_values(c, MHD_HEADER_KIND, scan_one, &h);
+		set_client_ip(r, &h);
+		const char *bad = framing_problem(r, &h, version);
 		if (bad) {
 			http_render_error(r, http_fail(r, SY_E_INVALID, "bad_request", bad));
 			http_header_add(r, MHD_HTTP_HEADER_CONNECTION, "close");
 			return send_response(r);
 		}
-		const char *cl = http_header_get(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl = h.first_length;
 		long n;
 		if (cl && (parse_long(cl, 0, LONG_MAX, &n) || (size_t)n > r->body_max)) {
 			/* refuse before reading the body; MHD closes the connection after */
