@@ -171,21 +171,19 @@ static const char *origin_problem(char *v)
 
 static char *read_value_file(const char *path, char *err, size_t errlen, const char *name)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen,
-		         "config error: %s_FILE=\"%.200s\" cannot be read; point it at an existing, readable file",
-		         name, path);
-		return NULL;
-	}
-	char *buf = sy_malloc(FILE_VALUE_MAX + 1);
-	size_t n = fread(buf, 1, FILE_VALUE_MAX + 1, f);
-	fclose(f);
-	if (n > FILE_VALUE_MAX) {
-		free(buf);
+	char *buf;
+	size_t n;
+	enum sy_err e = file_read(path, FILE_VALUE_MAX, &buf, &n);
+	if (e == SY_E_TOOBIG) {
 		snprintf(err, errlen,
 		         "config error: %s_FILE=\"%.200s\" is larger than 64 KiB; it should hold only the value", name,
 		         path);
+		return NULL;
+	}
+	if (e) {
+		snprintf(err, errlen,
+		         "config error: %s_FILE=\"%.200s\" cannot be read; point it at an existing, readable file",
+		         name, path);
 		return NULL;
 	}
 	while (n && isspace((unsigned char)buf[n - 1]))

@@ -93,6 +93,12 @@ enum sy_err arena_b64url_decode(struct arena *a, const char *in, size_t n, uint8
                                 size_t *outlen) SY_WARN_UNUSED;
 void hex_encode(const uint8_t *in, size_t n, char *out); /* lower case, writes NUL */
 
+/* file.c */
+/* Reads all of path into a new NUL-terminated heap buffer (the caller frees it,
+ * zeroing it first if it holds a secret). SY_E_IO when it cannot be opened or read
+ * (errno says why), SY_E_TOOBIG when it is larger than max bytes. */
+enum sy_err file_read(const char *path, size_t max, char **out, size_t *len) SY_WARN_UNUSED;
+
 /* random.c */
 void sy_random(void *buf, size_t n); /* aborts if the system RNG fails */
 void uuid_v4(char out[37]);

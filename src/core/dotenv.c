@@ -209,18 +209,19 @@ static void set_env_keep(void *ctx, const char *key, const char *value)
 
 enum sy_err dotenv_load(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT)
-			return SY_OK;
+	char *text;
+	size_t n;
+	enum sy_err rc = file_read(path, DOTENV_FILE_MAX, &text, &n);
+	if (rc == SY_E_IO && errno == ENOENT)
+		return SY_OK;
+	if (rc == SY_E_TOOBIG)
+		snprintf(err, errlen, ".env is larger than 64 KiB");
+	else if (rc)
 		snprintf(err, errlen, "%s cannot be read: %s", path, strerror(errno));
-		return SY_E_IO;
-	}
-	char *text = sy_malloc(DOTENV_FILE_MAX + 1);
-	size_t n = fread(text, 1, DOTENV_FILE_MAX + 1, f);
-	fclose(f);
-	enum sy_err rc = dotenv_parse(text, n, set_env_keep, NULL, err, errlen);
-	explicit_bzero(text, DOTENV_FILE_MAX + 1);
+	if (rc)
+		return rc;
+	rc = dotenv_parse(text, n, set_env_keep, NULL, err, errlen);
+	explicit_bzero(text, n);
 	free(text);
 	return rc;
 }

@@ -446,23 +446,16 @@ static unsigned pool_size(void)
 
 static char *read_pem(const char *path, char *err, size_t errlen, const char *var)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s=\"%s\" cannot be read: %s", var, path, strerror(errno));
-		return NULL;
-	}
-	char *buf = sy_malloc(PEM_MAX + 2);
-	size_t n = fread(buf, 1, PEM_MAX + 1, f);
-	fclose(f);
-	if (n > PEM_MAX) {
+	char *buf;
+	size_t n;
+	enum sy_err e = file_read(path, PEM_MAX, &buf, &n);
+	if (e == SY_E_TOOBIG)
 		snprintf(err, errlen,
 		         "%s=\"%s\" is larger than 256 KiB; it should hold one PEM certificate chain or key", var,
 		         path);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
+	else if (e)
+		snprintf(err, errlen, "%s=\"%s\" cannot be read: %s", var, path, strerror(errno));
+	return e ? NULL : buf;
 }
 
 static int unix_listener(const struct sy_config *cfg, char *err, size_t errlen)
