@@ -100,6 +100,8 @@ const char *http_cookie_parse(struct arena *a, const char *header, size_t n, con
  * on a malformed escape, more than max_fields pairs, or a repeated key. */
 enum sy_err http_form_parse(struct arena *a, const char *s, size_t n, size_t max_fields,
                             enum sy_err (*fn)(void *ctx, const char *k, const char *v), void *ctx) SY_WARN_UNUSED;
+/* Is `coding` acceptable in this Accept-Encoding value (listed, and not q=0)? */
+bool http_accepts_coding(const char *accept_encoding, const char *coding);
 /* JSON request bodies, as Pocket ID binds them: Content-Type application/json or
  * application/x+json; an object or an array (some routes take a list), duplicate
  * members refused. The handler checks the shape it expects. */

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <microhttpd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -137,6 +138,29 @@ enum sy_err http_form_parse(struct arena *a, const char *s, size_t n, size_t max
 		p = pe + 1;
 	}
 	return SY_OK;
+}
+
+bool http_accepts_coding(const char *ae, const char *coding)
+{
+	size_t cn = strlen(coding);
+	for (const char *p = ae; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t n = strcspn(p, ",;");
+		const char *params = p + n;
+		size_t tn = n;
+		while (tn && p[tn - 1] == ' ')
+			tn--;
+		if (tn == cn && strncasecmp(p, coding, cn) == 0) {
+			if (*params != ';')
+				return true;
+			const char *q = strstr(params, "q=");
+			const char *end = strchr(params, ',');
+			return !(q && (!end || q < end) && strtod(q + 2, NULL) == 0.0);
+		}
+		p = strchr(p, ',');
+	}
+	return false;
 }
 
 static bool is_json_type(const char *ct)

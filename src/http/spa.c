@@ -22,30 +22,6 @@ static const struct http_asset *find(const char *path)
 	return bsearch(path, http_assets, http_assets_count, sizeof http_assets[0], cmp_asset);
 }
 
-/* Is `coding` acceptable in this Accept-Encoding value (present, not q=0)? */
-static bool accepts(const char *ae, const char *coding)
-{
-	size_t cn = strlen(coding);
-	for (const char *p = ae; p && *p;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		size_t n = strcspn(p, ",;");
-		const char *params = p + n;
-		size_t tn = n;
-		while (tn && p[tn - 1] == ' ')
-			tn--;
-		if (tn == cn && strncasecmp(p, coding, cn) == 0) {
-			if (*params != ';')
-				return true;
-			const char *q = strstr(params, "q=");
-			const char *end = strchr(params, ',');
-			return !(q && (!end || q < end) && strtod(q + 2, NULL) == 0.0);
-		}
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
 static enum sy_err serve_file(struct http_req *r, const struct http_asset *a)
 {
 	http_header_add(r, "Cache-Control",
@@ -56,11 +32,11 @@ static enum sy_err serve_file(struct http_req *r, const struct http_asset *a)
 	if (http_etag_match(http_header_get(r, "If-None-Match"), a->etag))
 		return http_reply(r, 304, NULL, "", 0);
 	const char *ae = http_header_get(r, "Accept-Encoding");
-	if (ae && a->br && accepts(ae, "br")) {
+	if (ae && a->br && http_accepts_coding(ae, "br")) {
 		http_header_add(r, "Content-Encoding", "br");
 		return http_reply(r, 200, a->mime, a->br, a->br_len);
 	}
-	if (ae && a->gz && accepts(ae, "gzip")) {
+	if (ae && a->gz && http_accepts_coding(ae, "gzip")) {
 		http_header_add(r, "Content-Encoding", "gzip");
 		return http_reply(r, 200, a->mime, a->gz, a->gz_len);
 	}
