@@ -19,19 +19,19 @@ static enum sy_err no_handler(struct http_req *r)
 }
 
 static const struct http_route ROUTES[] = {
-        {HTTP_GET, "/", no_handler, 0, 0},
-        {HTTP_GET, "/.well-known/openid-configuration", no_handler, 0, HTTP_ROUTE_CORS},
-        {HTTP_GET | HTTP_POST, "/api/users", no_handler, 4096, 0},
-        {HTTP_GET | HTTP_PUT | HTTP_DELETE, "/api/users/:id", no_handler, 4096, 0},
-        {HTTP_GET, "/api/users/me", no_handler, 0, 0}, /* shadowed by :id for GET */
-        {HTTP_PUT, "/api/users/:id/user-groups", no_handler, 4096, 0},
-        {HTTP_GET | HTTP_POST, "/api/oidc/clients/:id/logo", no_handler, 1 << 20, 0},
-        {HTTP_GET, "/api/oidc/clients/:client/secret/:n", no_handler, 0, 0},
-        {HTTP_POST | HTTP_OPTIONS, "/api/oidc/token", no_handler, 65536, HTTP_ROUTE_CORS},
-        {HTTP_PATCH, "/:a/:b/:c/:d/:e/:f/:g/:h", no_handler, 0, 0},    /* HTTP_MAX_PARAMS */
-        {HTTP_PATCH, "/:a/:b/:c/:d/:e/:f/:g/:h/:i", no_handler, 0, 0}, /* one too many: never */
-        {HTTP_DELETE, "/api/:kind/:id", no_handler, 0, 0},
-        {HTTP_GET | HTTP_POST, "/api/webauthn/login/start", no_handler, 1024, 0},
+        {HTTP_GET, "/", no_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/.well-known/openid-configuration", no_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
+        {HTTP_GET | HTTP_POST, "/api/users", no_handler, 4096, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET | HTTP_PUT | HTTP_DELETE, "/api/users/:id", no_handler, 4096, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/users/me", no_handler, 0, 0, HTTP_LIMIT_NONE}, /* shadowed by :id for GET */
+        {HTTP_PUT, "/api/users/:id/user-groups", no_handler, 4096, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET | HTTP_POST, "/api/oidc/clients/:id/logo", no_handler, 1 << 20, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/oidc/clients/:client/secret/:n", no_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST | HTTP_OPTIONS, "/api/oidc/token", no_handler, 65536, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
+        {HTTP_PATCH, "/:a/:b/:c/:d/:e/:f/:g/:h", no_handler, 0, 0, HTTP_LIMIT_NONE},    /* HTTP_MAX_PARAMS */
+        {HTTP_PATCH, "/:a/:b/:c/:d/:e/:f/:g/:h/:i", no_handler, 0, 0, HTTP_LIMIT_NONE}, /* one too many: never */
+        {HTTP_DELETE, "/api/:kind/:id", no_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET | HTTP_POST, "/api/webauthn/login/start", no_handler, 1024, 0, HTTP_LIMIT_NONE},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 

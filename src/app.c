@@ -4,24 +4,52 @@
  * then hand the route table to the HTTP core.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "admin/admin.h"
 #include "app.h"
+#include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
 #include "oidc/oidc.h"
 #include "store/store.h"
+
+static const char *getenv_wrapper(const char *name)
+{
+	return getenv(name);
+}
 
 static enum sy_err healthz(struct http_req *r)
 {
 	return http_reply_empty(r, 204);
 }
 
-/* Body limits: none of these routes takes a body yet. */
+#define KB 1024u
+/* Body limits: a passkey response with attestation fits in 256 KiB; profile
+ * forms and names in 16 KiB. */
 static const struct http_route ROUTES[] = {
-        {HTTP_GET, "/healthz", healthz, 0, 0},
-        {HTTP_GET, "/.well-known/openid-configuration", oidc_discovery_handler, 0, HTTP_ROUTE_CORS},
-        {HTTP_GET, "/.well-known/oauth-authorization-server", oidc_discovery_handler, 0, HTTP_ROUTE_CORS},
-        {HTTP_GET, "/.well-known/jwks.json", oidc_jwks_handler, 0, HTTP_ROUTE_CORS},
+        {HTTP_GET, "/healthz", healthz, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/application-configuration", appcfg_public_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/signup/setup", setup_get, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/signup/setup", setup_post, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/users/me", users_me_get, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/users/me", users_me_put, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/users/:id/one-time-access-token", code_create_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/one-time-access-token/:token", code_exchange_handler, 16 * KB, 0, HTTP_LIMIT_ONE_TIME_ACCESS},
+        {HTTP_GET, "/api/webauthn/register/start", passkey_register_start, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/webauthn/register/finish", passkey_register_finish, 256 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/webauthn/login/start", passkey_login_start, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/webauthn/login/finish", passkey_login_finish, 256 * KB, 0, HTTP_LIMIT_WEBAUTHN_LOGIN},
+        {HTTP_POST, "/api/webauthn/logout", passkey_logout, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/webauthn/reauthenticate", passkey_reauthenticate, 256 * KB, 0, HTTP_LIMIT_REAUTHENTICATE},
+        {HTTP_GET, "/api/webauthn/credentials", passkey_list, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PATCH, "/api/webauthn/credentials/:id", passkey_rename, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_DELETE, "/api/webauthn/credentials/:id", passkey_delete, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/.well-known/openid-configuration", oidc_discovery_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/.well-known/oauth-authorization-server", oidc_discovery_handler, 0, HTTP_ROUTE_CORS,
+         HTTP_LIMIT_NONE},
+        {HTTP_GET, "/.well-known/jwks.json", oidc_jwks_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
 };
 
 static enum sy_err prepare(const struct sy_config *cfg, struct jws_key *key, char *err, size_t errlen)
@@ -50,14 +78,21 @@ int app_serve(const struct sy_config *cfg)
 	struct jws_key key = {0};
 	enum sy_err e = prepare(cfg, &key, err, sizeof err);
 	if (!e)
+		e = appcfg_init(cfg, getenv_wrapper, err, sizeof err);
+	if (!e)
 		e = oidc_wellknown_init(cfg, &key);
 	if (!e) {
+		auth_setup(cfg, &key);
+		/* Pocket ID never limits in its test mode */
+		http_ratelimit_setup(!cfg->disable_rate_limiting && strcmp(cfg->app_env, "test") != 0);
 		store_thread_setup(cfg->db_connection_string);
 		e = http_serve(cfg, ROUTES, sizeof ROUTES / sizeof ROUTES[0], err, sizeof err);
 	}
 	if (e)
 		fprintf(stderr, "%s\n", *err ? err : sy_err_name(e));
 	oidc_wellknown_free();
+	http_ratelimit_free();
+	appcfg_free();
 	jws_key_free(&key);
 	return e ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "app.h"
+#include "auth/auth.h"
 
 #ifndef SY_VERSION
 #define SY_VERSION "0.0.0"
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 	        "  serve          start the server (the default)\n"
 	        "  healthcheck    exit 0 if the server answers GET /healthz\n"
 	        "                 [-e|--endpoint URL] [--unix-socket PATH] [-v|--verbose]\n"
+	        "  one-time-access-token <username or email>\n"
+	        "                 print a link that signs that user in once (valid 1 hour)\n"
 	        "  version        print the version\n"
 	        "  help           this text\n\n"
 	        "Environment variables (also read from ./.env; NAME_FILE reads NAME from a file where marked *):\n",
@@ -86,7 +89,12 @@ int main(int argc, char **argv)
 		printf("symbolon %s\n", SY_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "healthcheck") != 0) {
+	bool code = !strcmp(cmd, "one-time-access-token");
+	if (code && argc != 3) {
+		fprintf(stderr, "usage: symbolon one-time-access-token <username or email>\n");
+		return 2;
+	}
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "healthcheck") != 0 && !code) {
 		fprintf(stderr, "symbolon: unknown command \"%s\"\n\n", cmd);
 		usage(stderr);
 		return 2;
@@ -97,7 +105,9 @@ int main(int argc, char **argv)
 	if (load_config(&cfg))
 		return 1;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	int rc = !strcmp(cmd, "serve") ? app_serve(&cfg) : healthcheck(argc, argv, &cfg);
+	int rc = code                    ? code_cli(&cfg, argv[2])
+	         : !strcmp(cmd, "serve") ? app_serve(&cfg)
+	                                 : healthcheck(argc, argv, &cfg);
 	curl_global_cleanup();
 	config_free(&cfg);
 	return rc;

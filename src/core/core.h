@@ -92,6 +92,8 @@ char *arena_b64url(struct arena *a, const uint8_t *in, size_t n) SY_WARN_UNUSED;
 enum sy_err arena_b64url_decode(struct arena *a, const char *in, size_t n, uint8_t **out,
                                 size_t *outlen) SY_WARN_UNUSED;
 void hex_encode(const uint8_t *in, size_t n, char *out); /* lower case, writes NUL */
+/* n hex digits (either case) into n/2 bytes; SY_E_INVALID on odd n or a non-digit. */
+enum sy_err hex_decode(const char *in, size_t n, uint8_t *out) SY_WARN_UNUSED;
 
 /* file.c */
 /* Reads all of path into a new NUL-terminated heap buffer (the caller frees it,
@@ -102,6 +104,10 @@ enum sy_err file_read(const char *path, size_t max, char **out, size_t *len) SY_
 /* random.c */
 void sy_random(void *buf, size_t n); /* aborts if the system RNG fails */
 void uuid_v4(char out[37]);
+#define SY_ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+/* n characters drawn uniformly from alphabet (rejection sampling, no modulo
+ * bias), then a NUL: out has room for n + 1. */
+void sy_random_string(char *out, size_t n, const char *alphabet);
 /* Equal lengths and equal bytes, in time independent of where they differ. */
 bool sy_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Exact-length byte equality for non-secret identifiers. */

@@ -149,3 +149,27 @@ void hex_encode(const uint8_t *in, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum sy_err hex_decode(const char *in, size_t n, uint8_t *out)
+{
+	if (n % 2)
+		return SY_E_INVALID;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = hex_digit(in[i]), lo = hex_digit(in[i + 1]);
+		if (hi < 0 || lo < 0)
+			return SY_E_INVALID;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return SY_OK;
+}

@@ -85,3 +85,18 @@ enum sy_err parse_long(const char *s, long min, long max, long *out)
 	*out = v;
 	return SY_OK;
 }
+
+void sy_random_string(char *out, size_t n, const char *alphabet)
+{
+	size_t k = strlen(alphabet);
+	unsigned limit = 256 - 256 % (unsigned)k; /* bytes at or above it would favour the first letters */
+	size_t i = 0;
+	while (i < n) {
+		uint8_t buf[64];
+		sy_random(buf, sizeof buf);
+		for (size_t j = 0; j < sizeof buf && i < n; j++)
+			if (buf[j] < limit)
+				out[i++] = alphabet[buf[j] % k];
+	}
+	out[n] = '\0';
+}

@@ -3,6 +3,7 @@
  * an HTTP status and Pocket ID's body {"error", "code", "request_id"}.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "http.h"
@@ -44,6 +45,23 @@ bool http_etag_match(const char *inm, const char *etag)
 		p = end + 1;
 	}
 	return false;
+}
+
+enum sy_err http_fail_field(struct http_req *r, const char *field, const char *code, const char *message)
+{
+	json_decref(r->err_details);
+	r->err_details = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", field, "code", code, "message", message);
+	return http_fail(r, SY_E_INVALID, "validation_failed", arena_printf(&r->arena, "%s %s", field, message));
+}
+
+void http_set_cookie(struct http_req *r, const char *name, const char *value, long max_age, const char *path)
+{
+	char age[32] = "";
+	if (max_age >= 0)
+		snprintf(age, sizeof age, "; Max-Age=%ld", max_age);
+	http_header_add(r, "Set-Cookie",
+	                arena_printf(&r->arena, "%s=%s; Path=%s%s; HttpOnly; Secure; SameSite=Lax", name, value,
+	                             path ? path : "/", age));
 }
 
 int http_error_status(enum sy_err e)
@@ -118,6 +136,10 @@ void http_render_error(struct http_req *r, enum sy_err e)
 	if (status == 500)
 		log_error("request %s %s failed: %s", r->request_id, r->path, sy_err_name(e));
 	json_t *body = json_pack("{s:s, s:s, s:s}", "error", msg, "code", code, "request_id", r->request_id);
+	if (r->err_details) {
+		json_object_set_new(body, "details", r->err_details);
+		r->err_details = NULL;
+	}
 	/* Pocket ID capitalises the first letter of every message */
 	const char *m = json_string_value(json_object_get(body, "error"));
 	if (m && islower((unsigned char)m[0])) {
@@ -128,6 +150,8 @@ void http_render_error(struct http_req *r, enum sy_err e)
 		}
 	}
 	r->nheaders = 0;
+	if (status == 429 && r->retry_after > 0)
+		http_header_add(r, "Retry-After", arena_printf(&r->arena, "%ld", r->retry_after));
 	if (http_reply_json(r, status, body))
 		http_reply(r, 500, "application/json; charset=utf-8", "{\"error\":\"Something went wrong\"}", 32);
 }

@@ -275,6 +275,13 @@ static enum sy_err unmatched(struct http_req *r)
 	return http_spa(r);
 }
 
+/* Pocket ID's general limit covers the API, the authorization endpoint and the
+ * well-known documents, not /healthz and not the web app's files. */
+static bool limited(struct http_req *r)
+{
+	return r->path && (is_api_path(r->path) || strcmp(r->path, "/authorize") == 0);
+}
+
 static void dispatch(struct http_req *r)
 {
 	enum sy_err e;
@@ -284,6 +291,10 @@ static void dispatch(struct http_req *r)
 		e = SY_E_TOOBIG;
 	else if (r->method == HTTP_OPTIONS && r->cors)
 		e = http_reply_empty(r, 204);
+	else if (r->method != HTTP_OPTIONS && limited(r) && (e = http_ratelimit_api(r)) != SY_OK)
+		;
+	else if (r->route && r->route->limit && (e = http_ratelimit(r, r->route->limit)) != SY_OK)
+		;
 	else if (r->route)
 		e = r->route->fn(r);
 	else
@@ -420,6 +431,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		log_kv(LOG_INFO, "HTTP request", kv);
 	}
 	atomic_fetch_sub(&S.inflight, 1);
+	json_decref(r->err_details);
 	arena_release(&r->arena);
 	free(r);
 	*con_cls = NULL;

@@ -10,10 +10,12 @@ struct store_ops {
 	void (*bind_text)(struct store_stmt *st, int i, const char *v);
 	void (*bind_int)(struct store_stmt *st, int i, int64_t v);
 	void (*bind_null)(struct store_stmt *st, int i);
+	void (*bind_blob)(struct store_stmt *st, int i, const uint8_t *v, size_t n);
 	enum sy_err (*step)(struct store_stmt *st, bool *row);
 	const char *(*col_text)(struct store_stmt *st, int i);
 	int64_t (*col_int)(struct store_stmt *st, int i);
 	bool (*col_null)(struct store_stmt *st, int i);
+	const uint8_t *(*col_blob)(struct store_stmt *st, int i, struct arena *a, size_t *n);
 	void (*finalize)(struct store_stmt *st);
 	const char *(*errmsg)(struct store *s);
 	void (*close)(struct store *s);

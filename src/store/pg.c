@@ -137,6 +137,16 @@ static void pg_bind_null(struct store_stmt *st, int i)
 	set_param(st, i, NULL);
 }
 
+/* bytea travels in its text form, \\x and hex digits */
+static void pg_bind_blob(struct store_stmt *st, int i, const uint8_t *v, size_t n)
+{
+	char *hex = sy_malloc(2 * n + 3);
+	hex[0] = '\\';
+	hex[1] = 'x';
+	hex_encode(v, n, hex + 2);
+	set_param(st, i, hex);
+}
+
 static enum sy_err pg_step(struct store_stmt *base, bool *row)
 {
 	struct pg_stmt *st = (struct pg_stmt *)base;
@@ -175,6 +185,22 @@ static bool pg_col_null(struct store_stmt *base, int i)
 	return PQgetisnull(st->res, st->row, i);
 }
 
+static const uint8_t *pg_col_blob(struct store_stmt *base, int i, struct arena *a, size_t *n)
+{
+	const char *t = pg_col_text(base, i);
+	size_t len = strlen(t);
+	if (len < 2 || t[0] != '\\' || t[1] != 'x' || len % 2) {
+		log_error("postgres: a bytea value is not in hex form (bytea_output must be hex)");
+		return NULL;
+	}
+	size_t bytes = (len - 2) / 2;
+	uint8_t *out = arena_alloc(a, bytes + 1);
+	if (!out || hex_decode(t + 2, len - 2, out) != SY_OK)
+		return NULL;
+	*n = bytes;
+	return out;
+}
+
 static void pg_finalize(struct store_stmt *base)
 {
 	struct pg_stmt *st = (struct pg_stmt *)base;
@@ -197,8 +223,20 @@ static void pg_close(struct store *s)
 }
 
 static const struct store_ops PG_OPS = {
-        pg_exec,     pg_prepare, pg_bind_text, pg_bind_int, pg_bind_null, pg_step,
-        pg_col_text, pg_col_int, pg_col_null,  pg_finalize, pg_errmsg,    pg_close,
+        .exec = pg_exec,
+        .prepare = pg_prepare,
+        .bind_text = pg_bind_text,
+        .bind_int = pg_bind_int,
+        .bind_null = pg_bind_null,
+        .bind_blob = pg_bind_blob,
+        .step = pg_step,
+        .col_text = pg_col_text,
+        .col_int = pg_col_int,
+        .col_null = pg_col_null,
+        .col_blob = pg_col_blob,
+        .finalize = pg_finalize,
+        .errmsg = pg_errmsg,
+        .close = pg_close,
 };
 
 enum sy_err store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

@@ -74,6 +74,11 @@ static void sq_bind_null(struct store_stmt *st, int i)
 	sqlite3_bind_null(st_of(st), i);
 }
 
+static void sq_bind_blob(struct store_stmt *st, int i, const uint8_t *v, size_t n)
+{
+	sqlite3_bind_blob64(st_of(st), i, n ? v : (const void *)"", n, SQLITE_TRANSIENT);
+}
+
 static enum sy_err sq_step(struct store_stmt *st, bool *row)
 {
 	int rc = sqlite3_step(st_of(st));
@@ -103,6 +108,19 @@ static bool sq_col_null(struct store_stmt *st, int i)
 	return sqlite3_column_type(st_of(st), i) == SQLITE_NULL;
 }
 
+static const uint8_t *sq_col_blob(struct store_stmt *st, int i, struct arena *a, size_t *n)
+{
+	const void *p = sqlite3_column_blob(st_of(st), i);
+	size_t len = (size_t)sqlite3_column_bytes(st_of(st), i);
+	uint8_t *out = arena_alloc(a, len + 1);
+	if (!out)
+		return NULL;
+	if (len)
+		memcpy(out, p, len);
+	*n = len;
+	return out;
+}
+
 static void sq_finalize(struct store_stmt *st)
 {
 	sqlite3_finalize(st_of(st));
@@ -121,12 +139,30 @@ static void sq_close(struct store *s)
 }
 
 static const struct store_ops SQLITE_OPS = {
-        sq_exec,     sq_prepare, sq_bind_text, sq_bind_int, sq_bind_null, sq_step,
-        sq_col_text, sq_col_int, sq_col_null,  sq_finalize, sq_errmsg,    sq_close,
+        .exec = sq_exec,
+        .prepare = sq_prepare,
+        .bind_text = sq_bind_text,
+        .bind_int = sq_bind_int,
+        .bind_null = sq_bind_null,
+        .bind_blob = sq_bind_blob,
+        .step = sq_step,
+        .col_text = sq_col_text,
+        .col_int = sq_col_int,
+        .col_null = sq_col_null,
+        .col_blob = sq_col_blob,
+        .finalize = sq_finalize,
+        .errmsg = sq_errmsg,
+        .close = sq_close,
 };
 
 /* The folder of a plain path (not a file: URI, not :memory:) is created, as a
  * first start with the default data/pocket-id.db must just work. */
+static void identity(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	sqlite3_result_value(ctx, argv[0]);
+}
+
 static bool make_parent(const char *path, char *err, size_t errlen)
 {
 	if (strncmp(path, "file:", 5) == 0 || strcmp(path, ":memory:") == 0)
@@ -174,6 +210,9 @@ enum sy_err store_sqlite_open(const char *path, struct store **out, char *err, s
 		sqlite3_close_v2(db);
 		return SY_E_STORE;
 	}
+	/* see store.h: one SQL text for both engines' time columns */
+	sqlite3_create_function(db, "ts", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, identity, NULL, NULL);
+	sqlite3_create_function(db, "epoch", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, identity, NULL, NULL);
 	struct sq_store *s = sy_malloc(sizeof *s);
 	s->base.kind = STORE_SQLITE;
 	s->base.ops = &SQLITE_OPS;

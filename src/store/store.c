@@ -58,6 +58,11 @@ void store_bind_null(struct store_stmt *st, int i)
 	st->store->ops->bind_null(st, i);
 }
 
+void store_bind_blob(struct store_stmt *st, int i, const uint8_t *v, size_t n)
+{
+	st->store->ops->bind_blob(st, i, v, n);
+}
+
 enum sy_err store_step(struct store_stmt *st, bool *row)
 {
 	return st->store->ops->step(st, row);
@@ -76,6 +81,20 @@ int64_t store_col_int(struct store_stmt *st, int i)
 bool store_col_null(struct store_stmt *st, int i)
 {
 	return st->store->ops->col_null(st, i);
+}
+
+bool store_col_bool(struct store_stmt *st, int i)
+{
+	const char *t = store_col_text(st, i);
+	return t && (t[0] == 't' || t[0] == '1');
+}
+
+const uint8_t *store_col_blob(struct store_stmt *st, int i, struct arena *a, size_t *n)
+{
+	*n = 0;
+	if (store_col_null(st, i))
+		return NULL;
+	return st->store->ops->col_blob(st, i, a, n);
 }
 
 void store_finalize(struct store_stmt *st)

@@ -32,6 +32,8 @@ enum sy_err store_prepare(struct store *s, const char *sql, struct store_stmt **
 void store_bind_text(struct store_stmt *st, int i, const char *v);
 void store_bind_int(struct store_stmt *st, int i, int64_t v);
 void store_bind_null(struct store_stmt *st, int i);
+/* BLOB on SQLite, BYTEA on PostgreSQL. */
+void store_bind_blob(struct store_stmt *st, int i, const uint8_t *v, size_t n);
 /* SY_OK with *row true for a row, false when done; SY_E_CONFLICT on a unique
  * violation; SY_E_STORE otherwise. */
 enum sy_err store_step(struct store_stmt *st, bool *row) SY_WARN_UNUSED;
@@ -39,7 +41,18 @@ enum sy_err store_step(struct store_stmt *st, bool *row) SY_WARN_UNUSED;
 const char *store_col_text(struct store_stmt *st, int i);
 int64_t store_col_int(struct store_stmt *st, int i);
 bool store_col_null(struct store_stmt *st, int i);
+/* BOOLEAN: 0/1 on SQLite, t/f on PostgreSQL. */
+bool store_col_bool(struct store_stmt *st, int i);
+/* A BLOB/BYTEA column copied into the arena; NULL (n = 0) for NULL, or when
+ * the arena is full. */
+const uint8_t *store_col_blob(struct store_stmt *st, int i, struct arena *a, size_t *n);
 void store_finalize(struct store_stmt *st);
+
+/* Time columns are Pocket ID's: Unix seconds in an INTEGER on SQLite, TIMESTAMPTZ
+ * on PostgreSQL. SQL written once uses ts(?) to turn bound Unix seconds into a
+ * column value and epoch(col) to read one back as Unix seconds: identity
+ * functions on SQLite (registered by sqlite.c), SQL functions on PostgreSQL
+ * (created by migration 0002). */
 
 /* BEGIN IMMEDIATE on SQLite (a deferred read-then-write deadlocks at once). */
 enum sy_err store_begin(struct store *s) SY_WARN_UNUSED;

@@ -98,10 +98,10 @@ static void router(void **state)
 {
 	(void)state;
 	static const struct http_route routes[] = {
-	        {HTTP_GET, "/api/users", h1, 0, 0},
-	        {HTTP_GET | HTTP_PUT, "/api/users/:id", h1, 0, 0},
-	        {HTTP_GET, "/api/users/:id/groups/:group", h1, 0, 0},
-	        {HTTP_POST, "/api/users/me", h1, 0, 0},
+	        {HTTP_GET, "/api/users", h1, 0, 0, HTTP_LIMIT_NONE},
+	        {HTTP_GET | HTTP_PUT, "/api/users/:id", h1, 0, 0, HTTP_LIMIT_NONE},
+	        {HTTP_GET, "/api/users/:id/groups/:group", h1, 0, 0, HTTP_LIMIT_NONE},
+	        {HTTP_POST, "/api/users/me", h1, 0, 0, HTTP_LIMIT_NONE},
 	};
 	struct arena a;
 	arena_init(&a, 0);

@@ -1,0 +1,680 @@
+/*
+ * passkeys.c - the WebAuthn routes of reference §1.3: registration and sign-in
+ * ceremonies, reauthentication, and the user's own passkeys.
+ *
+ * A ceremony is a row of webauthn_sessions whose id travels in the `session`
+ * cookie. Finishing deletes the row first (DELETE ... RETURNING), so a
+ * ceremony can be finished once, even by two racing requests; it also expires
+ * 60 seconds after it started.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../http/http.h"
+#include "../store/store.h"
+#include "auth.h"
+
+#define CEREMONY_TTL   60 /* seconds, as Pocket ID */
+#define CHALLENGE_LEN  32
+#define REAUTH_TTL     180
+#define REAUTH_FRESH   60 /* a passkey sign-in this recent counts as reauthentication */
+#define BODY_FIELD_MAX (96u * 1024u)
+
+/* pubKeyCredParams, in Pocket ID's order */
+static const int ALGS[] = {COSE_ES256, COSE_ES384, COSE_ES512, COSE_RS256, COSE_RS384,
+                           COSE_RS512, COSE_PS256, COSE_PS384, COSE_PS512, COSE_EDDSA};
+#define NALGS (sizeof ALGS / sizeof ALGS[0])
+
+static enum sy_err invalid_session(struct http_req *r)
+{
+	return http_fail(r, SY_E_INVALID, "invalid_webauthn_session",
+	                 "The passkey request expired or was already used. Please try again");
+}
+
+static enum sy_err auth_failed(struct http_req *r, const char *why)
+{
+	log_msg(LOG_INFO, "passkey sign-in refused (request %s): %s", r->request_id, why);
+	return http_fail(r, SY_E_UNAUTH, "webauthn_authentication_failed", "Authentication failed");
+}
+
+static const char *uv_policy(void)
+{
+	return appcfg_str("webauthnUserVerification");
+}
+
+static struct webauthn_policy policy(void)
+{
+	/* UV is checked by the caller, so that its absence gets its own error code */
+	return (struct webauthn_policy){auth_rp_id(), auth_app_url(), false, ALGS, NALGS};
+}
+
+static const char *iso_time(struct http_req *r, int64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+	return arena_strdup(&r->arena, buf);
+}
+
+/* ---- ceremonies ---- */
+
+static enum sy_err ceremony_start(struct http_req *r, struct store *s, const char *user_id, char **challenge)
+{
+	uint8_t raw[CHALLENGE_LEN];
+	sy_random(raw, sizeof raw);
+	*challenge = arena_b64url(&r->arena, raw, sizeof raw);
+	char id[37];
+	uuid_v4(id);
+	int64_t now = time(NULL);
+	struct store_stmt *st;
+	enum sy_err e =
+	        store_prepare(s,
+	                      "INSERT INTO webauthn_sessions (id, created_at, challenge, expires_at, "
+	                      "user_verification, credential_params, user_id) VALUES (?, ts(?), ?, ts(?), ?, ?, ?)",
+	                      &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, id);
+	store_bind_int(st, 2, now);
+	store_bind_text(st, 3, *challenge);
+	store_bind_int(st, 4, now + CEREMONY_TTL);
+	store_bind_text(st, 5, uv_policy());
+	store_bind_text(st, 6, "[-7,-35,-36,-257,-258,-259,-37,-38,-39,-8]");
+	if (user_id)
+		store_bind_text(st, 7, user_id);
+	else
+		store_bind_null(st, 7);
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	if (!e)
+		http_set_cookie(r, auth_cookie_name("session", false), id, CEREMONY_TTL, NULL);
+	return e;
+}
+
+struct ceremony {
+	uint8_t challenge[CHALLENGE_LEN];
+	bool require_uv;
+};
+
+/* Takes (deletes) the ceremony named by the cookie. user_id: the user who must
+ * have started it, NULL for a sign-in ceremony. */
+static enum sy_err ceremony_take(struct http_req *r, struct store *s, const char *user_id, struct ceremony *out)
+{
+	const char *id = http_cookie(r, auth_cookie_name("session", false));
+	if (!id || strlen(id) != 36)
+		return invalid_session(r);
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s,
+	                              "DELETE FROM webauthn_sessions WHERE id = ? "
+	                              "RETURNING challenge, epoch(expires_at), user_verification, user_id",
+	                              &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, id);
+	bool row;
+	e = store_step(st, &row);
+	if (!e && !row)
+		e = invalid_session(r);
+	if (!e) {
+		const char *owner = store_col_null(st, 3) ? NULL : store_col_text(st, 3);
+		size_t n = 0;
+		const char *ch = store_col_text(st, 0);
+		bool mine = user_id ? owner && strcmp(owner, user_id) == 0 : owner == NULL;
+		if (!mine || store_col_int(st, 1) < time(NULL) || b64url_decode(ch, strlen(ch), out->challenge, &n) ||
+		    n != CHALLENGE_LEN)
+			e = invalid_session(r);
+		out->require_uv = strcmp(store_col_text(st, 2), "required") == 0;
+	}
+	store_finalize(st);
+	/* the cookie has done its job */
+	http_set_cookie(r, auth_cookie_name("session", false), "", 0, NULL);
+	return e;
+}
+
+/* ---- request bodies ---- */
+
+/* A base64url string member of obj, decoded into the arena; max bytes. */
+static bool b64_member(struct http_req *r, const json_t *obj, const char *name, size_t max, uint8_t **out, size_t *n)
+{
+	json_t *v = json_object_get(obj, name);
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+	if (!s || len == 0 || len > b64url_encoded_len(max))
+		return false;
+	return arena_b64url_decode(&r->arena, s, len, out, n) == SY_OK && *n <= max;
+}
+
+static enum sy_err read_body(struct http_req *r, json_t **body, json_t **response)
+{
+	enum sy_err e = http_json_parse(http_header_get(r, "Content-Type"), r->body, r->body_len, body);
+	if (e)
+		return e;
+	*response = json_object_get(*body, "response");
+	if (!json_is_object(*body) || !json_is_object(*response) || !json_is_string(json_object_get(*body, "type")) ||
+	    strcmp(json_string_value(json_object_get(*body, "type")), "public-key") != 0) {
+		json_decref(*body);
+		*body = NULL;
+		return http_fail(r, SY_E_BODY, "invalid_request_body", "The passkey response is malformed");
+	}
+	return SY_OK;
+}
+
+/* rawId, and id when present, must both be the credential id. */
+static bool read_cred_id(struct http_req *r, const json_t *body, uint8_t **id, size_t *n)
+{
+	if (!b64_member(r, body, "rawId", WEBAUTHN_MAX_CRED_ID, id, n))
+		return false;
+	const json_t *other = json_object_get(body, "id");
+	return json_is_string(other) &&
+	       strcmp(json_string_value(other), json_string_value(json_object_get(body, "rawId"))) == 0;
+}
+
+/* ---- credentials ---- */
+
+static json_t *credential_dto(struct http_req *r, struct store_stmt *st)
+{
+	size_t n;
+	const uint8_t *cid = store_col_blob(st, 2, &r->arena, &n);
+	json_t *transport = json_loads(store_col_text(st, 4), JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_array(transport)) {
+		json_decref(transport);
+		transport = json_array();
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:s}", "id", store_col_text(st, 0), "name",
+	                 store_col_text(st, 1), "credentialID", cid ? arena_b64url(&r->arena, cid, n) : "",
+	                 "attestationType", store_col_text(st, 3), "transport", transport, "backupEligible",
+	                 store_col_bool(st, 5), "backupState", store_col_bool(st, 6), "createdAt",
+	                 iso_time(r, store_col_int(st, 7)));
+}
+
+#define CRED_COLS                                                                                                      \
+	"id, name, credential_id, attestation_type, transport, backup_eligible, backup_state, epoch(created_at)"
+
+static enum sy_err credentials_of(struct http_req *r, struct store *s, const char *user_id, json_t **out)
+{
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s,
+	                              "SELECT " CRED_COLS " FROM webauthn_credentials WHERE user_id = ? "
+	                              "ORDER BY created_at, id",
+	                              &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, user_id);
+	*out = json_array();
+	bool row;
+	while (!(e = store_step(st, &row)) && row)
+		json_array_append_new(*out, credential_dto(r, st));
+	store_finalize(st);
+	if (e) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return e;
+}
+
+/* excludeCredentials: the user's passkeys, so an authenticator that already
+ * holds one does not make a second. */
+static json_t *exclude_list(struct http_req *r, struct store *s, const char *user_id)
+{
+	json_t *list = json_array(), *creds = NULL;
+	if (credentials_of(r, s, user_id, &creds))
+		return list;
+	size_t i;
+	json_t *c;
+	json_array_foreach(creds, i, c)
+	{
+		json_t *x = json_pack("{s:s, s:O}", "type", "public-key", "id", json_object_get(c, "credentialID"));
+		if (json_array_size(json_object_get(c, "transport")))
+			json_object_set(x, "transports", json_object_get(c, "transport"));
+		json_array_append_new(list, x);
+	}
+	json_decref(creds);
+	return list;
+}
+
+enum sy_err passkey_register_start(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	char *challenge;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)) ||
+	    (e = ceremony_start(r, s, me.user.id, &challenge)))
+		return e;
+	json_t *params = json_array();
+	for (size_t i = 0; i < NALGS; i++)
+		json_array_append_new(params, json_pack("{s:s, s:i}", "type", "public-key", "alg", ALGS[i]));
+	json_t *sel = json_pack("{s:b, s:s, s:s}", "requireResidentKey", 1, "residentKey", "required",
+	                        "userVerification", uv_policy());
+	const char *attach = appcfg_str("webauthnAuthenticatorAttachment");
+	if (strcmp(attach, "any") != 0)
+		json_object_set_new(sel, "authenticatorAttachment", json_string(attach));
+	const char *display = me.user.display_name && *me.user.display_name ? me.user.display_name : me.user.username;
+	json_t *o =
+	        json_pack("{s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:o, s:i, s:o, s:o, s:{s:b}}", "rp", "name",
+	                  appcfg_str("appName"), "id", auth_rp_id(), "user", "id",
+	                  arena_b64url(&r->arena, (const uint8_t *)me.user.id, strlen(me.user.id)), "name",
+	                  me.user.username, "displayName", display, "challenge", challenge, "pubKeyCredParams", params,
+	                  "timeout", CEREMONY_TTL * 1000, "excludeCredentials", exclude_list(r, s, me.user.id),
+	                  "authenticatorSelection", sel, "extensions", "credProps", 1);
+	return http_reply_json(r, 200, o);
+}
+
+/* response.transports: short strings only, kept as the JSON list Pocket ID stores. */
+static char *transports_json(const json_t *response)
+{
+	json_t *in = json_object_get(response, "transports"), *out = json_array(), *t;
+	size_t i;
+	json_array_foreach(in, i, t)
+	{
+		if (i >= 8)
+			break;
+		if (json_is_string(t) && json_string_length(t) > 0 && json_string_length(t) <= 32)
+			json_array_append(out, t);
+	}
+	char *text = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	return text;
+}
+
+static const char *passkey_name(struct http_req *r, const uint8_t aaguid[16])
+{
+	const char *model = aaguid_name(aaguid);
+	return model ? arena_printf(&r->arena, "%s Passkey", model) : "New Passkey";
+}
+
+static enum sy_err store_credential(struct http_req *r, struct store *s, const char *user_id,
+                                    const struct webauthn_credential *c, const char *name, const char *transports,
+                                    char id[37])
+{
+	uuid_v4(id);
+	struct store_stmt *st;
+	enum sy_err e =
+	        store_prepare(s,
+	                      "INSERT INTO webauthn_credentials (id, created_at, name, credential_id, public_key, "
+	                      "attestation_type, transport, user_id, backup_eligible, backup_state, sign_count) "
+	                      "VALUES (?, ts(?), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                      &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, id);
+	store_bind_int(st, 2, time(NULL));
+	store_bind_text(st, 3, name);
+	store_bind_blob(st, 4, c->id, c->id_len);
+	store_bind_blob(st, 5, c->cose_key, c->cose_key_len);
+	store_bind_text(st, 6, c->fmt);
+	store_bind_text(st, 7, transports);
+	store_bind_text(st, 8, user_id);
+	store_bind_int(st, 9, c->backup_eligible);
+	store_bind_int(st, 10, c->backup_state);
+	store_bind_int(st, 11, c->sign_count);
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	if (e == SY_E_CONFLICT)
+		return http_fail(r, SY_E_CONFLICT, "already_in_use", "This passkey is already registered");
+	return e;
+}
+
+static enum sy_err credential_reply(struct http_req *r, struct store *s, const char *id, const char *user_id)
+{
+	struct store_stmt *st;
+	enum sy_err e =
+	        store_prepare(s, "SELECT " CRED_COLS " FROM webauthn_credentials WHERE id = ? AND user_id = ?", &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, user_id);
+	bool row;
+	e = store_step(st, &row);
+	json_t *dto = !e && row ? credential_dto(r, st) : NULL;
+	store_finalize(st);
+	if (e)
+		return e;
+	return dto ? http_reply_json(r, 200, dto) : SY_E_NOTFOUND;
+}
+
+enum sy_err passkey_register_finish(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	struct ceremony c;
+	json_t *body = NULL, *resp;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)) ||
+	    (e = ceremony_take(r, s, me.user.id, &c)) || (e = read_body(r, &body, &resp)))
+		return e;
+	uint8_t *cd, *ao, *raw_id;
+	size_t cd_len, ao_len, raw_len;
+	if (!read_cred_id(r, body, &raw_id, &raw_len) ||
+	    !b64_member(r, resp, "clientDataJSON", WEBAUTHN_MAX_CLIENT_DATA, &cd, &cd_len) ||
+	    !b64_member(r, resp, "attestationObject", WEBAUTHN_MAX_ATTESTATION, &ao, &ao_len)) {
+		json_decref(body);
+		return http_fail(r, SY_E_BODY, "invalid_request_body", "The passkey response is malformed");
+	}
+	char *transports = transports_json(resp);
+	json_decref(body);
+	struct webauthn_policy p = policy();
+	struct webauthn_credential cred;
+	const char *why = NULL;
+	e = webauthn_register_verify(&r->arena, &p, c.challenge, sizeof c.challenge, cd, cd_len, ao, ao_len, &cred,
+	                             &why);
+	if (!e && !bytes_eq(cred.id, cred.id_len, raw_id, raw_len)) {
+		e = SY_E_DENIED;
+		why = "the credential id does not match the attested one";
+	}
+	if (e) {
+		free(transports);
+		log_msg(LOG_INFO, "passkey registration refused (request %s): %s", r->request_id, why);
+		return http_fail(
+		        r, SY_E_INVALID, "webauthn_registration_failed",
+		        arena_printf(&r->arena, "Passkey registration failed: %s", why ? why : "invalid response"));
+	}
+	if (c.require_uv && !cred.uv) {
+		free(transports);
+		return http_fail(r, SY_E_INVALID, "passkey_user_verification_required",
+		                 "This passkey did not verify you (PIN or biometrics); user verification is required");
+	}
+	if (cred.backup_eligible && !appcfg_bool("webauthnAllowSyncedPasskeys")) {
+		free(transports);
+		return http_fail(r, SY_E_INVALID, "synced_passkey_not_allowed",
+		                 "Synced passkeys are not allowed here; use a security key or a device-bound passkey");
+	}
+	const char *name = passkey_name(r, cred.aaguid);
+	char id[37];
+	e = store_credential(r, s, me.user.id, &cred, name, transports ? transports : "[]", id);
+	free(transports);
+	if (e)
+		return e;
+	char *hex = arena_alloc(&r->arena, 2 * cred.id_len + 1);
+	if (hex)
+		hex_encode(cred.id, cred.id_len, hex);
+	audit_record(r, s, "PASSKEY_ADDED", me.user.id,
+	             json_pack("{s:s, s:s}", "credentialID", hex ? hex : "", "passkeyName", name));
+	return credential_reply(r, s, id, me.user.id);
+}
+
+enum sy_err passkey_login_start(struct http_req *r)
+{
+	struct store *s;
+	char *challenge;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = ceremony_start(r, s, NULL, &challenge)))
+		return e;
+	return http_reply_json(r, 200,
+	                       json_pack("{s:s, s:i, s:s, s:s}", "challenge", challenge, "timeout", CEREMONY_TTL * 1000,
+	                                 "rpId", auth_rp_id(), "userVerification", uv_policy()));
+}
+
+struct stored_cred {
+	char id[37];
+	char *user_id;
+	const uint8_t *cose_key;
+	size_t cose_key_len;
+	uint32_t sign_count;
+	bool backup_eligible;
+};
+
+static enum sy_err find_credential(struct http_req *r, struct store *s, const uint8_t *cid, size_t n,
+                                   struct stored_cred *out)
+{
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s,
+	                              "SELECT id, user_id, public_key, sign_count, backup_eligible "
+	                              "FROM webauthn_credentials WHERE credential_id = ?",
+	                              &st);
+	if (e)
+		return e;
+	store_bind_blob(st, 1, cid, n);
+	bool row;
+	e = store_step(st, &row);
+	if (!e && !row)
+		e = SY_E_NOTFOUND;
+	if (!e) {
+		snprintf(out->id, sizeof out->id, "%s", store_col_text(st, 0));
+		out->user_id = arena_strdup(&r->arena, store_col_text(st, 1));
+		out->cose_key = store_col_blob(st, 2, &r->arena, &out->cose_key_len);
+		int64_t count = store_col_int(st, 3);
+		out->sign_count = count < 0 || count > UINT32_MAX ? 0 : (uint32_t)count;
+		out->backup_eligible = store_col_bool(st, 4);
+		if (!out->user_id || !out->cose_key)
+			e = SY_E_STORE;
+	}
+	store_finalize(st);
+	return e;
+}
+
+/* Verifies an assertion body against a taken ceremony; *user is the passkey's
+ * owner. The error is answered as Pocket ID does. */
+static enum sy_err verify_assertion(struct http_req *r, struct store *s, const struct ceremony *c, struct user *user)
+{
+	json_t *body = NULL, *resp;
+	enum sy_err e = read_body(r, &body, &resp);
+	if (e)
+		return e;
+	uint8_t *cid, *cd, *ad, *sig, *handle;
+	size_t cid_len, cd_len, ad_len, sig_len, handle_len;
+	bool ok = read_cred_id(r, body, &cid, &cid_len) &&
+	          b64_member(r, resp, "clientDataJSON", WEBAUTHN_MAX_CLIENT_DATA, &cd, &cd_len) &&
+	          b64_member(r, resp, "authenticatorData", WEBAUTHN_MAX_AUTH_DATA, &ad, &ad_len) &&
+	          b64_member(r, resp, "signature", WEBAUTHN_MAX_SIGNATURE, &sig, &sig_len);
+	/* discoverable sign-in: the user handle names the account */
+	bool have_handle = ok && b64_member(r, resp, "userHandle", 64, &handle, &handle_len);
+	json_decref(body);
+	if (!ok)
+		return http_fail(r, SY_E_BODY, "invalid_request_body", "The passkey response is malformed");
+	struct stored_cred sc;
+	e = find_credential(r, s, cid, cid_len, &sc);
+	if (e == SY_E_NOTFOUND) {
+		log_msg(LOG_INFO, "passkey sign-in with an unknown credential (request %s)", r->request_id);
+		return http_fail(
+		        r, SY_E_UNAUTH, "passkey_not_registered",
+		        arena_printf(&r->arena,
+		                     "This passkey is not registered with %s. It may belong to another server or "
+		                     "have been deleted. Use another passkey, or ask your administrator for a "
+		                     "login code",
+		                     appcfg_str("appName")));
+	}
+	if (e)
+		return e;
+	/* §7.2 step 6: the credential must belong to the user the handle names */
+	if (!have_handle || !bytes_eq(handle, handle_len, sc.user_id, strlen(sc.user_id)))
+		return auth_failed(r, "the user handle does not own this credential");
+	struct webauthn_policy p = policy();
+	struct webauthn_assertion out;
+	const char *why = NULL;
+	e = webauthn_assert_verify(&r->arena, &p, c->challenge, sizeof c->challenge, cd, cd_len, ad, ad_len, sig,
+	                           sig_len, sc.cose_key, sc.cose_key_len, sc.sign_count, &out, &why);
+	if (e)
+		return auth_failed(r, why ? why : "invalid assertion");
+	/* §7.2 step 18: backup eligibility is fixed when the credential is made */
+	if (out.backup_eligible != sc.backup_eligible)
+		return auth_failed(r, "the backup eligibility flag changed");
+	if (c->require_uv && !out.uv)
+		return http_fail(r, SY_E_INVALID, "passkey_user_verification_required",
+		                 "This passkey did not verify you (PIN or biometrics); user verification is required");
+	if ((e = user_get(s, &r->arena, sc.user_id, user)))
+		return e == SY_E_NOTFOUND ? auth_failed(r, "the credential's user is gone") : e;
+	if (user->disabled)
+		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+	struct store_stmt *st;
+	if ((e = store_prepare(s, "UPDATE webauthn_credentials SET sign_count = ?, backup_state = ? WHERE id = ?",
+	                       &st)))
+		return e;
+	store_bind_int(st, 1, out.sign_count);
+	store_bind_int(st, 2, out.backup_state);
+	store_bind_text(st, 3, sc.id);
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	return e;
+}
+
+enum sy_err passkey_login_finish(struct http_req *r)
+{
+	struct store *s;
+	struct ceremony c;
+	struct user u;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = ceremony_take(r, s, NULL, &c)) || (e = verify_assertion(r, s, &c, &u)) ||
+	    (e = session_issue(r, &u, "phr")))
+		return e;
+	audit_record(r, s, "SIGN_IN", u.id, NULL);
+	return http_reply_json(r, 200, user_dto(s, &r->arena, &u));
+}
+
+enum sy_err passkey_logout(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)))
+		return e;
+	http_set_cookie(r, auth_cookie_name("access_token", false), "", 0, NULL);
+	return http_reply_empty(r, 204);
+}
+
+static enum sy_err reauth_token_issue(struct http_req *r, struct store *s, const char *user_id)
+{
+	char token[33], hash[65], id[37];
+	uint8_t digest[32];
+	sy_random_string(token, 32, SY_ALNUM);
+	unsigned int dlen = 0;
+	EVP_Digest(token, 32, digest, &dlen, EVP_sha256(), NULL);
+	hex_encode(digest, 32, hash);
+	uuid_v4(id);
+	int64_t now = time(NULL);
+	struct store_stmt *st;
+	enum sy_err e =
+	        store_prepare(s,
+	                      "INSERT INTO reauthentication_tokens (id, created_at, token, expires_at, user_id) "
+	                      "VALUES (?, ts(?), ?, ts(?), ?)",
+	                      &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, id);
+	store_bind_int(st, 2, now);
+	store_bind_text(st, 3, hash);
+	store_bind_int(st, 4, now + REAUTH_TTL);
+	store_bind_text(st, 5, user_id);
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	if (!e)
+		http_set_cookie(r, auth_cookie_name("reauthentication_token", true), token, REAUTH_TTL, NULL);
+	return e;
+}
+
+enum sy_err passkey_reauthenticate(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)))
+		return e;
+	bool empty = r->body_len == 0 || (r->body_len == 2 && memcmp(r->body, "{}", 2) == 0);
+	if (empty) {
+		/* a passkey sign-in a moment ago already proves presence */
+		if (!me.amr || strcmp(me.amr, "phr") != 0 || me.iat + REAUTH_FRESH < time(NULL))
+			return http_fail(r, SY_E_UNAUTH, "reauthentication_required",
+			                 "Please confirm with your passkey to continue");
+	} else {
+		struct ceremony c;
+		struct user u;
+		if ((e = ceremony_take(r, s, NULL, &c)) || (e = verify_assertion(r, s, &c, &u)))
+			return e;
+		/* only the signed-in user's own passkey can confirm their presence */
+		if (strcmp(u.id, me.user.id) != 0)
+			return auth_failed(r, "the passkey belongs to another user");
+	}
+	if ((e = reauth_token_issue(r, s, me.user.id)))
+		return e;
+	return http_reply_empty(r, 204);
+}
+
+enum sy_err passkey_list(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	json_t *list;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)) || (e = credentials_of(r, s, me.user.id, &list)))
+		return e;
+	return http_reply_json(r, 200, list);
+}
+
+static enum sy_err not_found(struct http_req *r)
+{
+	return http_fail(r, SY_E_NOTFOUND, "not_found", "Passkey not found");
+}
+
+enum sy_err passkey_rename(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	json_t *body = NULL;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)) ||
+	    (e = http_json_parse(http_header_get(r, "Content-Type"), r->body, r->body_len, &body)))
+		return e;
+	json_t *name = json_object_get(body, "name");
+	char *value = json_is_string(name) ? arena_strdup(&r->arena, json_string_value(name)) : NULL;
+	size_t chars = 0;
+	for (const char *p = value; p && *p; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80; /* code points, not bytes */
+	json_decref(body);
+	if (!value || chars == 0)
+		return http_fail_field(r, "name", "required", "is required");
+	if (chars > 50)
+		return http_fail_field(r, "name", "max", "must be at most 50 characters");
+	struct store_stmt *st;
+	if ((e = store_prepare(s, "UPDATE webauthn_credentials SET name = ? WHERE id = ? AND user_id = ?", &st)))
+		return e;
+	store_bind_text(st, 1, value);
+	store_bind_text(st, 2, http_param(r, "id"));
+	store_bind_text(st, 3, me.user.id);
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	if (e)
+		return e;
+	e = credential_reply(r, s, http_param(r, "id"), me.user.id);
+	return e == SY_E_NOTFOUND ? not_found(r) : e;
+}
+
+enum sy_err passkey_delete(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)))
+		return e;
+	struct store_stmt *st;
+	if ((e = store_prepare(
+	             s, "DELETE FROM webauthn_credentials WHERE id = ? AND user_id = ? RETURNING name, credential_id",
+	             &st)))
+		return e;
+	store_bind_text(st, 1, http_param(r, "id"));
+	store_bind_text(st, 2, me.user.id);
+	bool row;
+	e = store_step(st, &row);
+	json_t *data = NULL;
+	if (!e && row) {
+		size_t n;
+		const uint8_t *cid = store_col_blob(st, 1, &r->arena, &n);
+		char *hex = cid ? arena_alloc(&r->arena, 2 * n + 1) : NULL;
+		if (hex)
+			hex_encode(cid, n, hex);
+		data = json_pack("{s:s, s:s}", "credentialID", hex ? hex : "", "passkeyName", store_col_text(st, 0));
+	}
+	store_finalize(st);
+	if (e)
+		return e;
+	if (!row)
+		return not_found(r);
+	audit_record(r, s, "PASSKEY_REMOVED", me.user.id, data);
+	return http_reply_empty(r, 204);
+}

@@ -1,0 +1,116 @@
+-- Time helpers shared with SQLite (see store.h): ts(unix seconds) and epoch(t).
+CREATE FUNCTION ts(bigint) RETURNS timestamptz
+    LANGUAGE sql IMMUTABLE STRICT AS 'SELECT to_timestamp($1)';
+CREATE FUNCTION epoch(timestamptz) RETURNS bigint
+    LANGUAGE sql IMMUTABLE STRICT AS 'SELECT extract(epoch FROM $1)::bigint';
+CREATE EXTENSION IF NOT EXISTS citext;
+
+-- Users, groups and their custom claims, passkeys, WebAuthn ceremonies,
+-- reauthentication tokens, login codes and the audit log. Table and column
+-- names and types follow Pocket ID's PostgreSQL schema; columns
+-- Pocket ID lacks are marked.
+CREATE TABLE users (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ,
+    username CITEXT COLLATE "C" NOT NULL UNIQUE,
+    email TEXT UNIQUE,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+    ldap_id TEXT UNIQUE,
+    locale TEXT,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    email_verified BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+CREATE TABLE user_groups (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ,
+    friendly_name TEXT NOT NULL,
+    name TEXT NOT NULL UNIQUE,
+    ldap_id TEXT,
+    updated_at TIMESTAMPTZ
+);
+CREATE UNIQUE INDEX user_groups_ldap_id ON user_groups (ldap_id);
+
+CREATE TABLE user_groups_users (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_group_id TEXT NOT NULL REFERENCES user_groups (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, user_group_id)
+);
+
+CREATE TABLE custom_claims (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+    user_group_id TEXT REFERENCES user_groups (id) ON DELETE CASCADE,
+    UNIQUE (key, user_id, user_group_id),
+    CHECK ((user_id IS NULL) <> (user_group_id IS NULL))
+);
+
+-- sign_count is ours: Pocket ID does not keep it, we refuse a counter that goes back.
+CREATE TABLE webauthn_credentials (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    name TEXT NOT NULL,
+    credential_id BYTEA NOT NULL UNIQUE,
+    public_key BYTEA NOT NULL,
+    attestation_type TEXT NOT NULL,
+    transport JSONB NOT NULL DEFAULT '[]',
+    user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+    backup_eligible BOOLEAN NOT NULL DEFAULT FALSE,
+    backup_state BOOLEAN NOT NULL DEFAULT FALSE,
+    sign_count BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX webauthn_credentials_user ON webauthn_credentials (user_id);
+
+-- user_id is ours: a registration ceremony belongs to the user who started it
+-- (NULL for a sign-in ceremony).
+CREATE TABLE webauthn_sessions (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    challenge TEXT NOT NULL UNIQUE,
+    expires_at TIMESTAMPTZ NOT NULL,
+    user_verification TEXT NOT NULL,
+    credential_params JSONB NOT NULL DEFAULT '[]',
+    user_id TEXT REFERENCES users (id) ON DELETE CASCADE
+);
+CREATE INDEX webauthn_sessions_expires ON webauthn_sessions (expires_at);
+
+CREATE TABLE reauthentication_tokens (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    expires_at TIMESTAMPTZ NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE
+);
+
+-- Pocket ID keeps login codes in actor state; here they are a table. token is
+-- a keyed hash of the code, never the code.
+CREATE TABLE one_time_access_tokens (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    token TEXT NOT NULL UNIQUE,
+    expires_at TIMESTAMPTZ NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    device_token TEXT
+);
+
+CREATE TABLE audit_logs (
+    id TEXT NOT NULL PRIMARY KEY,
+    created_at TIMESTAMPTZ NOT NULL,
+    event TEXT NOT NULL,
+    ip_address TEXT,
+    user_agent TEXT,
+    data JSONB NOT NULL DEFAULT '{}',
+    user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+    country TEXT,
+    city TEXT
+);
+CREATE INDEX audit_logs_event ON audit_logs (event);
+CREATE INDEX audit_logs_created_at ON audit_logs (created_at);
+CREATE INDEX audit_logs_user_id ON audit_logs (user_id);
