@@ -106,6 +106,40 @@ static void parse_long_bounds(void **state)
 	assert_int_equal(parse_long("99999999999999999999", 0, 10, &v), SY_E_INVALID);
 }
 
+static void hex_roundtrip_and_refusals(void **state)
+{
+	(void)state;
+	uint8_t in[] = {0x00, 0x7f, 0x80, 0xff, 0x12}, out[8];
+	char hex[11];
+	hex_encode(in, sizeof in, hex);
+	assert_string_equal(hex, "007f80ff12");
+	assert_int_equal(hex_decode(hex, 10, out), SY_OK);
+	assert_memory_equal(out, in, sizeof in);
+	assert_int_equal(hex_decode("AbCd", 4, out), SY_OK);
+	assert_int_equal(out[0], 0xab);
+	assert_int_equal(hex_decode("abc", 3, out), SY_E_INVALID); /* odd */
+	assert_int_equal(hex_decode("zz", 2, out), SY_E_INVALID);
+	assert_int_equal(hex_decode("0g", 2, out), SY_E_INVALID);
+}
+
+/* Codes must use only their alphabet, and every letter of it must turn up:
+ * 5600 draws from 56 letters miss one with probability below 1e-40. */
+static void random_strings_use_the_whole_alphabet(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ0123456789";
+	char buf[5601];
+	sy_random_string(buf, 5600, alphabet);
+	assert_int_equal(strlen(buf), 5600);
+	for (size_t i = 0; i < 5600; i++)
+		assert_non_null(strchr(alphabet, buf[i]));
+	for (const char *a = alphabet; *a; a++)
+		assert_non_null(memchr(buf, *a, 5600));
+	char one[2];
+	sy_random_string(one, 1, "x");
+	assert_string_equal(one, "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +150,8 @@ int main(void)
 	        cmocka_unit_test(comparisons_need_equal_length),
 	        cmocka_unit_test(uuid_shape),
 	        cmocka_unit_test(parse_long_bounds),
+	        cmocka_unit_test(hex_roundtrip_and_refusals),
+	        cmocka_unit_test(random_strings_use_the_whole_alphabet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

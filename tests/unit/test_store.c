@@ -187,6 +187,69 @@ static void integers_and_nulls(struct store *s, struct db *d)
 	assert_int_equal(e, SY_E_STORE);
 }
 
+/* Bytes of every value survive BLOB/BYTEA both ways, and are found by equality
+ * (passkeys are looked up by credential id). */
+static void blobs_booleans_and_times(struct store *s, struct db *d)
+{
+	(void)d;
+	struct arena a;
+	arena_init(&a, 0);
+	uint8_t all[256];
+	for (size_t i = 0; i < sizeof all; i++)
+		all[i] = (uint8_t)i;
+	struct store_stmt *st;
+	bool row;
+	/* the real tables of migration 0002: their column types are the ones that matter */
+	assert_int_equal(store_exec(s, "INSERT INTO users (id, username, first_name, last_name, display_name) "
+	                               "VALUES ('u1', 'ann', 'Ann', '', 'Ann')"),
+	                 SY_OK);
+	assert_int_equal(
+	        store_prepare(s,
+	                      "INSERT INTO webauthn_credentials (id, created_at, name, credential_id, public_key, "
+	                      "attestation_type, user_id, backup_eligible) VALUES ('c1', ts(?), 'k', ?, ?, "
+	                      "'none', 'u1', ?)",
+	                      &st),
+	        SY_OK);
+	store_bind_int(st, 1, 1700000000);
+	store_bind_blob(st, 2, all, sizeof all);
+	store_bind_blob(st, 3, all, 0);
+	store_bind_int(st, 4, 1);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	store_finalize(st);
+	assert_int_equal(
+	        store_prepare(s,
+	                      "SELECT credential_id, public_key, backup_eligible, backup_state, epoch(created_at) "
+	                      "FROM webauthn_credentials WHERE credential_id = ? AND created_at < ts(?)",
+	                      &st),
+	        SY_OK);
+	store_bind_blob(st, 1, all, sizeof all);
+	store_bind_int(st, 2, 1700000001);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_true(row);
+	size_t n;
+	const uint8_t *got = store_col_blob(st, 0, &a, &n);
+	assert_int_equal(n, sizeof all);
+	assert_memory_equal(got, all, sizeof all);
+	assert_non_null(store_col_blob(st, 1, &a, &n));
+	assert_int_equal(n, 0);
+	assert_true(store_col_bool(st, 2));
+	assert_false(store_col_bool(st, 3));
+	assert_true(store_col_int(st, 4) == 1700000000);
+	store_finalize(st);
+	/* one byte different: no match */
+	all[255] ^= 1;
+	assert_int_equal(store_prepare(s, "SELECT id FROM webauthn_credentials WHERE credential_id = ?", &st), SY_OK);
+	store_bind_blob(st, 1, all, sizeof all);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_false(row);
+	store_finalize(st);
+	/* usernames are unique without regard to case, on both engines */
+	assert_int_equal(store_exec(s, "INSERT INTO users (id, username, first_name, last_name, display_name) "
+	                               "VALUES ('u2', 'ANN', 'Ann', '', 'Ann')"),
+	                 SY_E_CONFLICT);
+	arena_release(&a);
+}
+
 static void test_kv(void **state)
 {
 	(void)state;
@@ -211,6 +274,12 @@ static void test_types(void **state)
 	each_dialect(integers_and_nulls);
 }
 
+static void test_blobs(void **state)
+{
+	(void)state;
+	each_dialect(blobs_booleans_and_times);
+}
+
 static void test_bad_connection(void **state)
 {
 	(void)state;
@@ -225,11 +294,8 @@ static void test_bad_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_kv),
-	        cmocka_unit_test(test_migrations),
-	        cmocka_unit_test(test_transactions),
-	        cmocka_unit_test(test_types),
-	        cmocka_unit_test(test_bad_connection),
+	        cmocka_unit_test(test_kv),    cmocka_unit_test(test_migrations), cmocka_unit_test(test_transactions),
+	        cmocka_unit_test(test_types), cmocka_unit_test(test_blobs),      cmocka_unit_test(test_bad_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

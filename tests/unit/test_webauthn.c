@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include "auth/aaguids.h"
 #include "auth/auth.h"
 
 enum { K_ES256, K_RS256, K_EDDSA, K_PS256, K_ES384, K_ES512, K_COUNT };
@@ -1194,9 +1195,31 @@ static void python_authenticator(void **state)
 	}
 }
 
+/* The embedded aaguids list: sorted (lookups are binary searches) and naming
+ * the models users see most; the all-zero AAGUID names nothing. */
+static void aaguid_names(void **state)
+{
+	(void)state;
+	if (aaguid_table_len == 0) {
+		print_message("# built without the web app: no AAGUID list, every passkey is \"New Passkey\"\n");
+		return;
+	}
+	for (size_t i = 1; i < aaguid_table_len; i++)
+		assert_true(memcmp(aaguid_table[i - 1].aaguid, aaguid_table[i].aaguid, 16) < 0);
+	static const uint8_t gpm[16] = {0xea, 0x9b, 0x8d, 0x66, 0x4d, 0x01, 0x1d, 0x21,
+	                                0x3c, 0xe4, 0xb6, 0xb4, 0x8c, 0xb5, 0x75, 0xd4};
+	static const uint8_t hello[16] = {0x08, 0x98, 0x70, 0x58, 0xca, 0xdc, 0x4b, 0x81,
+	                                  0xb6, 0xe1, 0x30, 0xde, 0x50, 0xdc, 0xbe, 0x96};
+	static const uint8_t zero[16] = {0};
+	assert_string_equal(aaguid_name(gpm), "Google Password Manager");
+	assert_string_equal(aaguid_name(hello), "Windows Hello");
+	assert_null(aaguid_name(zero));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(aaguid_names),
 	        cmocka_unit_test(none_es256),
 	        cmocka_unit_test(packed_self_every_alg),
 	        cmocka_unit_test(packed_full_es256),
