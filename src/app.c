@@ -86,7 +86,9 @@ int app_serve(const struct sy_config *cfg)
 		/* Pocket ID never limits in its test mode */
 		http_ratelimit_setup(!cfg->disable_rate_limiting && strcmp(cfg->app_env, "test") != 0);
 		store_thread_setup(cfg->db_connection_string);
+		auth_janitor_start();
 		e = http_serve(cfg, ROUTES, sizeof ROUTES / sizeof ROUTES[0], err, sizeof err);
+		auth_janitor_stop();
 	}
 	if (e)
 		fprintf(stderr, "%s\n", *err ? err : sy_err_name(e));

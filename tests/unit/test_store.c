@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "auth/auth.h"
 #include "store/store.h"
 
 struct db {
@@ -250,6 +251,48 @@ static void blobs_booleans_and_times(struct store *s, struct db *d)
 	arena_release(&a);
 }
 
+static int64_t count(struct store *s, const char *sql)
+{
+	struct store_stmt *st;
+	bool row;
+	assert_int_equal(store_prepare(s, sql, &st), SY_OK);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	int64_t n = store_col_int(st, 0);
+	store_finalize(st);
+	return n;
+}
+
+/* The janitor removes what has expired and nothing else. */
+static void sweep_expired(struct store *s, struct db *d)
+{
+	(void)d;
+	assert_int_equal(store_exec(s, "INSERT INTO users (id, username, first_name, last_name, display_name) "
+	                               "VALUES ('u1', 'ann', 'Ann', '', 'Ann')"),
+	                 SY_OK);
+	static const char *const rows[] = {
+	        "INSERT INTO webauthn_sessions (id, created_at, challenge, expires_at, user_verification) "
+	        "VALUES ('old', ts(0), 'a', ts(999), 'required'), ('new', ts(0), 'b', ts(1001), 'required')",
+	        "INSERT INTO reauthentication_tokens (id, created_at, token, expires_at, user_id) "
+	        "VALUES ('old', ts(0), 'a', ts(999), 'u1'), ('new', ts(0), 'b', ts(1001), 'u1')",
+	        "INSERT INTO one_time_access_tokens (id, created_at, token, expires_at, user_id) "
+	        "VALUES ('old', ts(0), 'a', ts(999), 'u1'), ('new', ts(0), 'b', ts(1001), 'u1')",
+	};
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(store_exec(s, rows[i]), SY_OK);
+	auth_sweep(s, 1000);
+	assert_int_equal(count(s, "SELECT count(*) FROM webauthn_sessions WHERE id = 'new'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM webauthn_sessions"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM reauthentication_tokens"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM one_time_access_tokens WHERE id = 'new'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM one_time_access_tokens"), 1);
+}
+
+static void test_sweep(void **state)
+{
+	(void)state;
+	each_dialect(sweep_expired);
+}
+
 static void test_kv(void **state)
 {
 	(void)state;
@@ -294,8 +337,13 @@ static void test_bad_connection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_kv),    cmocka_unit_test(test_migrations), cmocka_unit_test(test_transactions),
-	        cmocka_unit_test(test_types), cmocka_unit_test(test_blobs),      cmocka_unit_test(test_bad_connection),
+	        cmocka_unit_test(test_kv),
+	        cmocka_unit_test(test_migrations),
+	        cmocka_unit_test(test_transactions),
+	        cmocka_unit_test(test_types),
+	        cmocka_unit_test(test_blobs),
+	        cmocka_unit_test(test_sweep),
+	        cmocka_unit_test(test_bad_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,81 @@
+/*
+ * janitor.c - removes expired ceremonies, reauthentication tokens and login
+ * codes once a minute. Anyone can start a sign-in ceremony, so without this
+ * abandoned ones would pile up; expiry itself is always checked on use, the
+ * janitor only reclaims space. It runs on its own thread with its own
+ * database connection, never on the HTTP event loops.
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "../store/store.h"
+#include "auth.h"
+
+#define PERIOD 60 /* seconds */
+
+static pthread_t thread;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static bool stopping, running;
+
+static const char *const SWEEPS[] = {
+        "DELETE FROM webauthn_sessions WHERE expires_at < ts(?)",
+        "DELETE FROM reauthentication_tokens WHERE expires_at < ts(?)",
+        "DELETE FROM one_time_access_tokens WHERE expires_at < ts(?)",
+};
+
+void auth_sweep(struct store *s, int64_t now)
+{
+	for (size_t i = 0; i < sizeof SWEEPS / sizeof SWEEPS[0]; i++) {
+		struct store_stmt *st;
+		bool row;
+		if (store_prepare(s, SWEEPS[i], &st))
+			continue;
+		store_bind_int(st, 1, now);
+		if (store_step(st, &row))
+			log_warn("janitor: %s failed", SWEEPS[i]);
+		store_finalize(st);
+	}
+}
+
+static void *run(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	while (!stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += PERIOD;
+		pthread_cond_timedwait(&wake, &lock, &until);
+		if (stopping)
+			break;
+		pthread_mutex_unlock(&lock);
+		struct store *s = store_thread();
+		if (s)
+			auth_sweep(s, time(NULL));
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	store_thread_close();
+	return NULL;
+}
+
+void auth_janitor_start(void)
+{
+	stopping = false;
+	running = pthread_create(&thread, NULL, run, NULL) == 0;
+	if (!running)
+		log_warn("janitor: cannot start a thread; expired ceremonies stay until the next restart");
+}
+
+void auth_janitor_stop(void)
+{
+	if (!running)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	running = false;
+}
