@@ -11,7 +11,7 @@ BUILD=(build-essential meson ninja-build pkg-config python3 clang clang-format
 # Front end: Node.js and npm (a preinstalled Node from elsewhere is kept when it is new enough).
 WEB=(nodejs npm)
 # Tests, fuzzing and benchmarks.
-TEST=(libcmocka-dev python3-cryptography libclang-rt-14-dev postgresql-15 postgresql-client curl wrk brotli
+TEST=(libcmocka-dev python3-cryptography libclang-rt-14-dev postgresql-15 postgresql-client curl wrk brotli sqlite3
       chromium fonts-liberation)
 
 want=("${BUILD[@]}")
