@@ -6,6 +6,7 @@
  * database connection, never on the HTTP event loops.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 
 #include "../store/store.h"
@@ -63,7 +64,15 @@ static void *run(void *arg)
 void auth_janitor_start(void)
 {
 	stopping = false;
+	/* SIGTERM and SIGINT belong to the thread that waits for them: a thread
+	 * that left them unblocked would take one and die of its default action */
+	sigset_t sigs, old;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	running = pthread_create(&thread, NULL, run, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!running)
 		log_warn("janitor: cannot start a thread; expired ceremonies stay until the next restart");
 }
