@@ -1,3 +1,5 @@
+import { isLocalPath } from './paths';
+
 /** Pocket ID's default application name; Symbolon keeps it as a drop-in default. */
 export const DEFAULT_APP_NAME = 'Pocket ID';
 
@@ -9,8 +11,14 @@ interface ConfigEntry {
 
 type LoadState = 'idle' | 'loading' | 'loaded' | 'failed';
 
+/** Pocket ID's default landing page after sign-in. */
+export const DEFAULT_HOME_PAGE = '/settings/account';
+
 class AppConfig {
   appName = $state(DEFAULT_APP_NAME);
+  homePageUrl = $state(DEFAULT_HOME_PAGE);
+  allowOwnAccountEdit = $state(true);
+  requireUserEmail = $state(true);
   state = $state<LoadState>('idle');
 }
 
@@ -28,9 +36,20 @@ export function applyConfig(body: unknown): void {
   if (!Array.isArray(body)) return;
   for (const entry of body) {
     if (!isEntry(entry)) continue;
-    if (entry.key === 'appName') {
-      const name = entry.value.trim();
-      config.appName = name || DEFAULT_APP_NAME;
+    const value = entry.value.trim();
+    switch (entry.key) {
+      case 'appName':
+        config.appName = value || DEFAULT_APP_NAME;
+        break;
+      case 'homePageUrl':
+        config.homePageUrl = isLocalPath(value) ? value : DEFAULT_HOME_PAGE;
+        break;
+      case 'allowOwnAccountEdit':
+        config.allowOwnAccountEdit = value !== 'false';
+        break;
+      case 'requireUserEmail':
+        config.requireUserEmail = value !== 'false';
+        break;
     }
   }
 }

@@ -31,6 +31,25 @@ function browserLocales(): string[] {
 }
 
 export const locale: string = pickLocale(browserLocales());
+
+/** Locales the app has text for, as offered in the account settings. */
+export const availableLocales: readonly string[] = Object.keys(dictionaries);
+
+/** A locale's name in its own language ("English", "Deutsch"), or its code. */
+export function localeName(code: string): string {
+  try {
+    return new Intl.DisplayNames([code], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+/** Formats an RFC 3339 timestamp as a date for people, or returns it unchanged. */
+export function formatDate(value: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(date);
+}
 const active: Partial<Dictionary> = dictionaries[locale] ?? en;
 
 /**

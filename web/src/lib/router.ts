@@ -1,18 +1,30 @@
 import { writable, type Readable } from 'svelte/store';
 
-export type RouteName = 'login' | 'notFound';
+export type RouteName =
+  | 'login'
+  | 'loginAlternative'
+  | 'loginCode'
+  | 'setup'
+  | 'addPasskey'
+  | 'account'
+  | 'logout'
+  | 'notFound';
 
 export interface Route {
   name: RouteName;
   path: string;
+  /** The query string, with its leading "?" (or empty). */
+  search: string;
 }
 
 const routes: Record<string, RouteName> = {
   '/login': 'login',
-};
-
-const redirects: Record<string, string> = {
-  '/': '/login',
+  '/login/alternative': 'loginAlternative',
+  '/login/alternative/code': 'loginCode',
+  '/signup/setup': 'setup',
+  '/signup/add-passkey': 'addPasskey',
+  '/settings/account': 'account',
+  '/logout': 'logout',
 };
 
 function normalisePath(pathname: string): string {
@@ -20,25 +32,57 @@ function normalisePath(pathname: string): string {
   return trimmed === '' ? '/' : trimmed;
 }
 
-/** Maps a path to a route; unknown paths resolve to the not-found page. */
-export function matchRoute(pathname: string): Route {
-  const path = normalisePath(pathname);
-  return { name: routes[path] ?? 'notFound', path };
+/** Adds `extra` query parameters to a query string (values in `extra` win). */
+function withParams(search: string, extra: Record<string, string>): string {
+  const params = new URLSearchParams(search);
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  const s = params.toString();
+  return s ? `?${s}` : '';
 }
 
-const current = writable<Route>(matchRoute(location.pathname));
+/**
+ * Fixed aliases: returns the path and query the browser should show instead,
+ * or null. (Redirects that depend on the session live in guard.ts.)
+ */
+export function aliasFor(path: string, search: string): string | null {
+  if (path === '/') return '/login' + search;
+  if (path === '/setup') return '/signup/setup' + search;
+  if (path === '/lc') return '/login/alternative/code' + search;
+  const lc = /^\/lc\/([^/]+)$/.exec(path);
+  if (lc) {
+    let code = lc[1];
+    try {
+      code = decodeURIComponent(code);
+    } catch {
+      // keep it as it is
+    }
+    return '/login/alternative/code' + withParams(search, { code });
+  }
+  return null;
+}
+
+/** Maps a path to a route; unknown paths resolve to the not-found page. */
+export function matchRoute(pathname: string, search = ''): Route {
+  const path = normalisePath(pathname);
+  return { name: routes[path] ?? 'notFound', path, search };
+}
+
+const current = writable<Route>(matchRoute(location.pathname, location.search));
 
 /** The active route, as a Svelte store (`$route` in components). */
 export const route: Readable<Route> = { subscribe: current.subscribe };
 
 function sync(): void {
-  const path = normalisePath(location.pathname);
-  const target = redirects[path];
-  if (target !== undefined) {
-    history.replaceState(history.state, '', target + location.search + location.hash);
+  const alias = aliasFor(normalisePath(location.pathname), location.search);
+  if (alias !== null) {
+    history.replaceState(history.state, '', alias + location.hash);
   }
-  const next = matchRoute(location.pathname);
-  current.update((prev) => (prev.path === next.path && prev.name === next.name ? prev : next));
+  const next = matchRoute(location.pathname, location.search);
+  current.update((prev) =>
+    prev.path === next.path && prev.name === next.name && prev.search === next.search
+      ? prev
+      : next,
+  );
 }
 
 /**

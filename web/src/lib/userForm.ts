@@ -1,0 +1,61 @@
+/** Checks for the user fields shared by the setup form and the account form. */
+import type { FieldError } from './api';
+import { t } from './i18n';
+
+export type UserField = 'firstName' | 'lastName' | 'displayName' | 'username' | 'email';
+export type FieldErrors = Partial<Record<UserField, string>>;
+
+const USERNAME = /^[a-zA-Z0-9]([a-zA-Z0-9_.@-]*[a-zA-Z0-9])?$/;
+// Loose on purpose: the server decides; this only catches obvious slips.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export interface UserFieldValues {
+  firstName: string;
+  lastName: string;
+  displayName?: string;
+  username: string;
+  email: string;
+}
+
+/** Returns a message for each field that is not acceptable (empty when all are). */
+export function validateUser(v: UserFieldValues, requireEmail: boolean): FieldErrors {
+  const errors: FieldErrors = {};
+  const first = v.firstName.trim();
+  if (!first) errors.firstName = t('fields.required');
+  else if ([...first].length > 50) errors.firstName = t('fields.tooLong', { max: 50 });
+  if ([...v.lastName.trim()].length > 50) errors.lastName = t('fields.tooLong', { max: 50 });
+  if (v.displayName !== undefined) {
+    if ([...v.displayName.trim()].length > 100) {
+      errors.displayName = t('fields.tooLong', { max: 100 });
+    }
+  }
+  const username = v.username.trim();
+  if (!username) errors.username = t('fields.required');
+  else if (username.length > 50) errors.username = t('fields.tooLong', { max: 50 });
+  else if (!USERNAME.test(username)) errors.username = t('fields.usernameInvalid');
+  const email = v.email.trim();
+  if (!email) {
+    if (requireEmail) errors.email = t('fields.required');
+  } else if (!EMAIL.test(email)) {
+    errors.email = t('fields.emailInvalid');
+  }
+  return errors;
+}
+
+const known: UserField[] = ['firstName', 'lastName', 'displayName', 'username', 'email'];
+
+/** Maps the server's validation details onto the form's fields. */
+export function serverFieldErrors(fields: FieldError[]): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const f of fields) {
+    const name = known.find((k) => k.toLowerCase() === f.field.replace(/[_\s]/g, '').toLowerCase());
+    if (name && !errors[name]) errors[name] = f.message;
+  }
+  return errors;
+}
+
+/** Moves focus to the first field with an error, in form order. */
+export function focusFirstError(errors: FieldErrors, prefix: string): void {
+  const first = known.find((k) => errors[k]);
+  if (first) document.getElementById(`${prefix}-${first}`)?.focus();
+}
