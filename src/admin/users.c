@@ -169,7 +169,10 @@ static enum sy_err member(struct http_req *r, const json_t *body, const char *na
 		return SY_OK;
 	if (!json_is_string(v))
 		return http_fail_field(r, name, "invalid_type", "must be a string");
-	if (json_string_length(v) > max)
+	size_t chars = 0; /* limits count characters (code points), as Pocket ID's validator does */
+	for (const char *p = json_string_value(v); *p; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	if (chars > max)
 		return http_fail_field(r, name, "max", arena_printf(&r->arena, "must be at most %zu characters", max));
 	*out = json_string_value(v);
 	return SY_OK;
@@ -178,25 +181,30 @@ static enum sy_err member(struct http_req *r, const json_t *body, const char *na
 enum sy_err user_read_body(struct http_req *r, const json_t *body, struct user *u)
 {
 	const char *username, *email, *first, *last, *display, *locale;
-	enum sy_err e;
 	if (!json_is_object(body))
 		return SY_E_BODY;
-	if ((e = member(r, body, "username", 50, &username)) || (e = member(r, body, "email", 254, &email)) ||
-	    (e = member(r, body, "firstName", 50, &first)) || (e = member(r, body, "lastName", 50, &last)) ||
-	    (e = member(r, body, "displayName", 100, &display)) || (e = member(r, body, "locale", 16, &locale)))
-		return e;
+	/* every field is checked, so one answer lists every problem */
+	bool bad = false;
+	bad |= member(r, body, "username", 50, &username) != SY_OK;
+	bad |= member(r, body, "email", 254, &email) != SY_OK;
+	bad |= member(r, body, "firstName", 50, &first) != SY_OK;
+	bad |= member(r, body, "lastName", 50, &last) != SY_OK;
+	bad |= member(r, body, "displayName", 100, &display) != SY_OK;
+	bad |= member(r, body, "locale", 16, &locale) != SY_OK;
 	if (!*username)
-		return http_fail_field(r, "username", "required", "is required");
-	if (!username_ok(username))
-		return http_fail_field(r, "username", "invalid_format",
+		bad |= http_fail_field(r, "username", "required", "is required") != SY_OK;
+	else if (!username_ok(username))
+		bad |= http_fail_field(r, "username", "invalid_format",
 		                       "must start and end with a letter or digit and contain only letters, digits, "
-		                       "_ . @ -");
+		                       "_ . @ -") != SY_OK;
 	if (!*email && appcfg_bool("requireUserEmail"))
-		return http_fail_field(r, "email", "required", "is required");
-	if (*email && !email_ok(email))
-		return http_fail_field(r, "email", "email", "must be a valid email address");
+		bad |= http_fail_field(r, "email", "required", "is required") != SY_OK;
+	else if (*email && !email_ok(email))
+		bad |= http_fail_field(r, "email", "email", "must be a valid email address") != SY_OK;
 	if (!*first)
-		return http_fail_field(r, "firstName", "required", "is required");
+		bad |= http_fail_field(r, "firstName", "required", "is required") != SY_OK;
+	if (bad)
+		return SY_E_INVALID;
 	u->username = arena_strdup(&r->arena, username);
 	u->email = *email ? arena_strdup(&r->arena, email) : NULL;
 	u->first_name = arena_strdup(&r->arena, first);

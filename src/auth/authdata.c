@@ -71,6 +71,9 @@ enum sy_err authdata_parse(const uint8_t *p, size_t n, struct authdata *out, con
 			return SY_E_INVALID;
 		i += len;
 	}
+	if (i != n && !(out->flags & (AUTHDATA_AT | AUTHDATA_ED)))
+		return fail(why, "the authenticator data has bytes after the counter but neither the AT nor the ED "
+		                 "flag is set");
 	if (i != n)
 		return fail(why, "the authenticator data has trailing bytes");
 	return SY_OK;

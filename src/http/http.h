@@ -136,8 +136,8 @@ enum sy_err http_reply_json(struct http_req *r, int status, json_t *body);
 enum sy_err http_reply_empty(struct http_req *r, int status);
 /* An error with a code and message other than the enum's default ones. */
 enum sy_err http_fail(struct http_req *r, enum sy_err e, const char *code, const char *msg);
-/* Pocket ID's validation_failed: message "<field> <message>" and
- * details.fields[{field, code, message}]. */
+/* Pocket ID's validation_failed: message "<field> <message>, ..." and
+ * details.fields[{field, code, message}]; calling it again adds a field. */
 enum sy_err http_fail_field(struct http_req *r, const char *field, const char *code, const char *message);
 /* Set-Cookie with the attributes Pocket ID always uses: Path (default "/"),
  * HttpOnly, Secure, SameSite=Lax; Max-Age unless max_age < 0. */

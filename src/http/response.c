@@ -49,9 +49,18 @@ bool http_etag_match(const char *inm, const char *etag)
 
 enum sy_err http_fail_field(struct http_req *r, const char *field, const char *code, const char *message)
 {
-	json_decref(r->err_details);
-	r->err_details = json_pack("{s:[{s:s, s:s, s:s}]}", "fields", "field", field, "code", code, "message", message);
-	return http_fail(r, SY_E_INVALID, "validation_failed", arena_printf(&r->arena, "%s %s", field, message));
+	json_t *fields = json_object_get(r->err_details, "fields");
+	if (!json_is_array(fields)) {
+		json_decref(r->err_details);
+		r->err_details = json_pack("{s:[]}", "fields");
+		fields = json_object_get(r->err_details, "fields");
+	}
+	json_array_append_new(fields, json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message", message));
+	const char *text = arena_printf(&r->arena, "%s %s", field, message);
+	/* later failures join the message, as Pocket ID lists every field */
+	if (r->err_msg && strcmp(r->err_code ? r->err_code : "", "validation_failed") == 0)
+		text = arena_printf(&r->arena, "%s, %s", r->err_msg, text);
+	return http_fail(r, SY_E_INVALID, "validation_failed", text);
 }
 
 void http_set_cookie(struct http_req *r, const char *name, const char *value, long max_age, const char *path)
