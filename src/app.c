@@ -83,6 +83,7 @@ int app_serve(const struct sy_config *cfg)
 		e = oidc_wellknown_init(cfg, &key);
 	if (!e) {
 		auth_setup(cfg, &key);
+		passkeys_setup(cfg->encryption_key);
 		/* Pocket ID never limits in its test mode */
 		http_ratelimit_setup(!cfg->disable_rate_limiting && strcmp(cfg->app_env, "test") != 0);
 		store_thread_setup(cfg->db_connection_string);
@@ -94,6 +95,7 @@ int app_serve(const struct sy_config *cfg)
 		fprintf(stderr, "%s\n", *err ? err : sy_err_name(e));
 	oidc_wellknown_free();
 	http_ratelimit_free();
+	cose_key_cache_clear();
 	appcfg_free();
 	jws_key_free(&key);
 	return e ? 1 : 0;

@@ -36,8 +36,10 @@ struct user {
 enum sy_err user_get(struct store *s, struct arena *a, const char *id, struct user *out) SY_WARN_UNUSED;
 /* By username or email (case-insensitive), for the CLI. */
 enum sy_err user_find(struct store *s, struct arena *a, const char *name_or_email, struct user *out) SY_WARN_UNUSED;
-/* UserDto with customClaims and userGroups filled from the database. */
-json_t *user_dto(struct store *s, struct arena *a, const struct user *u);
+/* UserDto. relations: customClaims and userGroups read from the database;
+ * without, both are empty, as in Pocket ID's sign-in and setup answers (the
+ * web app reads /api/users/me next). */
+json_t *user_dto(struct store *s, const struct user *u, bool relations);
 /* Validates a UserCreateDto body into u (which keeps id and flags); on a
  * validation failure the response is already prepared (http_fail_field). */
 enum sy_err user_read_body(struct http_req *r, const json_t *body, struct user *u) SY_WARN_UNUSED;

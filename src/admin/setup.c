@@ -72,5 +72,5 @@ enum sy_err setup_post(struct http_req *r)
 	}
 	if ((e = session_issue(r, &u, "otp")))
 		return e;
-	return http_reply_json(r, 200, user_dto(s, &r->arena, &u));
+	return http_reply_json(r, 200, user_dto(s, &u, false));
 }

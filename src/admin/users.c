@@ -122,15 +122,15 @@ static json_t *groups_of(struct store *s, const char *user_id)
 	return list;
 }
 
-json_t *user_dto(struct store *s, struct arena *a, const struct user *u)
+json_t *user_dto(struct store *s, const struct user *u, bool relations)
 {
-	(void)a;
 	return json_pack("{s:s, s:s, s:o, s:b, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:b}", "id", u->id, "username",
 	                 u->username, "email", nullable(u->email), "emailVerified", u->email_verified, "firstName",
 	                 u->first_name ? u->first_name : "", "lastName", u->last_name ? u->last_name : "",
 	                 "displayName", u->display_name ? u->display_name : "", "isAdmin", u->is_admin, "locale",
-	                 nullable(u->locale), "customClaims", claims_of(s, "user_id", u->id), "userGroups",
-	                 groups_of(s, u->id), "ldapId", nullable(u->ldap_id), "disabled", u->disabled);
+	                 nullable(u->locale), "customClaims", relations ? claims_of(s, "user_id", u->id) : json_array(),
+	                 "userGroups", relations ? groups_of(s, u->id) : json_array(), "ldapId", nullable(u->ldap_id),
+	                 "disabled", u->disabled);
 }
 
 /* Pocket ID's username rule: ^[a-zA-Z0-9]([a-zA-Z0-9_.@-]*[a-zA-Z0-9])?$ */
@@ -279,7 +279,7 @@ enum sy_err users_me_get(struct http_req *r)
 	enum sy_err e;
 	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)))
 		return e;
-	return http_reply_json(r, 200, user_dto(s, &r->arena, &me.user));
+	return http_reply_json(r, 200, user_dto(s, &me.user, true));
 }
 
 /* Pocket ID: with allowOwnAccountEdit off (or an LDAP-managed account) only the
@@ -331,5 +331,5 @@ enum sy_err users_me_put(struct http_req *r)
 		return http_fail(r, SY_E_CONFLICT, "already_in_use", "Username or email is already in use");
 	if (e)
 		return e;
-	return http_reply_json(r, 200, user_dto(s, &r->arena, &u));
+	return http_reply_json(r, 200, user_dto(s, &u, true));
 }

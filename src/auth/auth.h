@@ -106,6 +106,8 @@ struct cose_key {
 enum sy_err cose_key_parse(struct arena *a, const uint8_t *p, size_t n, const int *algs, size_t nalgs,
                            struct cose_key *out, const char **why) SY_WARN_UNUSED;
 void cose_key_free(struct cose_key *k);
+/* Frees the keys cose_key_parse keeps for reuse (at exit, for leak checkers). */
+void cose_key_cache_clear(void);
 /* Does pkey have the type (and curve, and size) that alg needs? */
 bool cose_alg_fits(EVP_PKEY *pkey, int alg);
 /* Verifies sig over msg with alg (ECDSA signatures in DER). SY_E_CRYPTO when it
@@ -189,7 +191,9 @@ enum sy_err auth_admin(struct http_req *r, struct store *s, struct session *out)
 /* The store of this thread, or SY_E_STORE already answered. */
 enum sy_err auth_store(struct http_req *r, struct store **out) SY_WARN_UNUSED;
 
-/* passkeys.c: the ceremony and passkey routes of reference §1.3. */
+/* passkeys.c: the ceremony and passkey routes of reference §1.3.
+ * passkeys_setup derives the key that seals ceremonies from ENCRYPTION_KEY. */
+void passkeys_setup(const char *encryption_key);
 enum sy_err passkey_register_start(struct http_req *r);
 enum sy_err passkey_register_finish(struct http_req *r);
 enum sy_err passkey_login_start(struct http_req *r);

@@ -187,7 +187,7 @@ enum sy_err code_exchange_handler(struct http_req *r)
 	if ((e = session_issue(r, &u, "otp")))
 		return e;
 	audit_record(r, s, "TOKEN_SIGN_IN", u.id, NULL);
-	return http_reply_json(r, 200, user_dto(s, &r->arena, &u));
+	return http_reply_json(r, 200, user_dto(s, &u, false));
 }
 
 int code_cli(const struct sy_config *cfg, const char *who)

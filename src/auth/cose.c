@@ -8,6 +8,8 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -99,11 +101,15 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
 	return pk;
 }
 
-/* EVP_PKEY_fromdata alone accepts any point; a public-key check proves it is on the curve. */
+/* EVP_PKEY_fromdata alone accepts any point; the quick public-key check proves
+ * it is on the curve and not the point at infinity. The full check adds an
+ * order multiplication, which proves nothing more on P-256/384/521: their
+ * cofactor is 1, so every point on the curve is in the prime-order group. It
+ * cost 10% of a passkey sign-in (bench/README.md). */
 static bool ec_point_valid(EVP_PKEY *pk)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-	bool ok = ctx && EVP_PKEY_public_check(ctx) == 1;
+	bool ok = ctx && EVP_PKEY_public_check_quick(ctx) == 1;
 	EVP_PKEY_CTX_free(ctx);
 	return ok;
 }
@@ -222,6 +228,77 @@ static enum sy_err kty_alg(struct arena *a, const cbor_item_t *m, const int *alg
 	return SY_OK;
 }
 
+/* Parsed keys by their exact bytes. Building an EVP_PKEY from parameters is
+ * slow in OpenSSL 3 (about a tenth of a passkey sign-in), and a user's passkey
+ * comes back at every sign-in. Same bytes, same key: the cache changes no
+ * result, and the alg is still checked against the caller's list. */
+#define KEY_CACHE 64
+static struct {
+	uint8_t *bytes;
+	size_t n;
+	int alg;
+	EVP_PKEY *pkey;
+} key_cache[KEY_CACHE];
+static size_t key_cache_next;
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool alg_listed(int alg, const int *algs, size_t nalgs)
+{
+	for (size_t i = 0; i < nalgs; i++)
+		if (algs[i] == alg)
+			return true;
+	return false;
+}
+
+static bool cache_get(const uint8_t *p, size_t n, struct cose_key *out)
+{
+	bool hit = false;
+	pthread_mutex_lock(&key_cache_lock);
+	for (size_t i = 0; i < KEY_CACHE && !hit; i++)
+		if (key_cache[i].pkey && bytes_eq(key_cache[i].bytes, key_cache[i].n, p, n) &&
+		    EVP_PKEY_up_ref(key_cache[i].pkey) == 1) {
+			out->pkey = key_cache[i].pkey;
+			out->alg = key_cache[i].alg;
+			hit = true;
+		}
+	pthread_mutex_unlock(&key_cache_lock);
+	return hit;
+}
+
+static void cache_put(const uint8_t *p, size_t n, const struct cose_key *k)
+{
+	if (EVP_PKEY_up_ref(k->pkey) != 1)
+		return;
+	uint8_t *copy = sy_malloc(n ? n : 1);
+	memcpy(copy, p, n);
+	pthread_mutex_lock(&key_cache_lock);
+	size_t i = key_cache_next++ % KEY_CACHE;
+	EVP_PKEY *old = key_cache[i].pkey;
+	uint8_t *old_bytes = key_cache[i].bytes;
+	key_cache[i].bytes = copy;
+	key_cache[i].n = n;
+	key_cache[i].alg = k->alg;
+	key_cache[i].pkey = k->pkey;
+	pthread_mutex_unlock(&key_cache_lock);
+	EVP_PKEY_free(old);
+	free(old_bytes);
+}
+
+void cose_key_cache_clear(void)
+{
+	pthread_mutex_lock(&key_cache_lock);
+	for (size_t i = 0; i < KEY_CACHE; i++) {
+		EVP_PKEY_free(key_cache[i].pkey);
+		free(key_cache[i].bytes);
+		key_cache[i].pkey = NULL;
+		key_cache[i].bytes = NULL;
+	}
+	pthread_mutex_unlock(&key_cache_lock);
+}
+
+static enum sy_err parse_key(struct arena *a, const uint8_t *p, size_t n, const int *algs, size_t nalgs,
+                             struct cose_key *out, const char **why);
+
 enum sy_err cose_key_parse(struct arena *a, const uint8_t *p, size_t n, const int *algs, size_t nalgs,
                            struct cose_key *out, const char **why)
 {
@@ -230,6 +307,20 @@ enum sy_err cose_key_parse(struct arena *a, const uint8_t *p, size_t n, const in
 		*why = "the COSE key is too large";
 		return SY_E_TOOBIG;
 	}
+	if (cache_get(p, n, out)) {
+		if (alg_listed(out->alg, algs, nalgs))
+			return SY_OK;
+		cose_key_free(out); /* parse again for the precise refusal */
+	}
+	enum sy_err e = parse_key(a, p, n, algs, nalgs, out, why);
+	if (!e)
+		cache_put(p, n, out);
+	return e;
+}
+
+static enum sy_err parse_key(struct arena *a, const uint8_t *p, size_t n, const int *algs, size_t nalgs,
+                             struct cose_key *out, const char **why)
+{
 	cbor_item_t *m;
 	enum sy_err e = webauthn_cbor_decode(p, n, true, &m, NULL, why);
 	if (e)

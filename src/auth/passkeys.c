@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../crypto/crypto.h"
 #include "../http/http.h"
 #include "../store/store.h"
 #include "auth.h"
@@ -58,80 +59,132 @@ static const char *iso_time(struct http_req *r, int64_t t)
 	return arena_strdup(&r->arena, buf);
 }
 
-/* ---- ceremonies ---- */
+/* ---- ceremonies ----
+ *
+ * The ceremony travels in the `session` cookie, sealed (AES-256-GCM under a key
+ * derived from ENCRYPTION_KEY): its id, challenge, expiry, user verification
+ * policy and, for a registration, the user. Starting one writes nothing, so
+ * anonymous GET /api/webauthn/login/start cannot fill the database. Finishing
+ * one inserts its id into webauthn_sessions: a second use hits the primary key
+ * and is refused, on every instance sharing the database. The janitor deletes
+ * rows whose ceremony has expired anyway. */
 
-static enum sy_err ceremony_start(struct http_req *r, struct store *s, const char *user_id, char **challenge)
-{
-	uint8_t raw[CHALLENGE_LEN];
-	sy_random(raw, sizeof raw);
-	*challenge = arena_b64url(&r->arena, raw, sizeof raw);
-	char id[37];
-	uuid_v4(id);
-	int64_t now = time(NULL);
-	struct store_stmt *st;
-	enum sy_err e =
-	        store_prepare(s,
-	                      "INSERT INTO webauthn_sessions (id, created_at, challenge, expires_at, "
-	                      "user_verification, credential_params, user_id) VALUES (?, ts(?), ?, ts(?), ?, ?, ?)",
-	                      &st);
-	if (e)
-		return e;
-	store_bind_text(st, 1, id);
-	store_bind_int(st, 2, now);
-	store_bind_text(st, 3, *challenge);
-	store_bind_int(st, 4, now + CEREMONY_TTL);
-	store_bind_text(st, 5, uv_policy());
-	store_bind_text(st, 6, "[-7,-35,-36,-257,-258,-259,-37,-38,-39,-8]");
-	if (user_id)
-		store_bind_text(st, 7, user_id);
-	else
-		store_bind_null(st, 7);
-	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
-	if (!e)
-		http_set_cookie(r, auth_cookie_name("session", false), id, CEREMONY_TTL, NULL);
-	return e;
-}
+#define CEREMONY_AAD    "symbolon webauthn ceremony v1"
+#define CEREMONY_ID_LEN 16
+#define CEREMONY_FIXED  (2 + 8 + CEREMONY_ID_LEN + CHALLENGE_LEN)
+#define CEREMONY_MAX    (CEREMONY_FIXED + 36)
+#define CEREMONY_COOKIE (((CEREMONY_MAX + GCM_OVERHEAD) * 4 + 2) / 3 + 1)
 
 struct ceremony {
+	char id[2 * CEREMONY_ID_LEN + 1];
 	uint8_t challenge[CHALLENGE_LEN];
 	bool require_uv;
+	int64_t expires;
+	char user_id[37]; /* "" for sign-in */
 };
 
-/* Takes (deletes) the ceremony named by the cookie. user_id: the user who must
- * have started it, NULL for a sign-in ceremony. */
-static enum sy_err ceremony_take(struct http_req *r, struct store *s, const char *user_id, struct ceremony *out)
+static uint8_t ceremony_key[32];
+
+void passkeys_setup(const char *encryption_key)
 {
-	const char *id = http_cookie(r, auth_cookie_name("session", false));
-	if (!id || strlen(id) != 36)
-		return invalid_session(r);
+	if (hkdf_sha256(encryption_key, strlen(encryption_key), "symbolon webauthn ceremony", ceremony_key,
+	                sizeof ceremony_key))
+		abort(); /* HKDF-SHA256 with valid arguments cannot fail */
+}
+
+static enum sy_err ceremony_start(struct http_req *r, const char *user_id, char **challenge)
+{
+	size_t ulen = user_id ? strlen(user_id) : 0;
+	if (ulen > 36)
+		return SY_E_INTERNAL;
+	uint8_t plain[CEREMONY_MAX], sealed[CEREMONY_MAX + GCM_OVERHEAD];
+	int64_t exp = (int64_t)time(NULL) + CEREMONY_TTL;
+	plain[0] = 1; /* format version */
+	plain[1] = strcmp(uv_policy(), "required") == 0;
+	for (int i = 0; i < 8; i++)
+		plain[2 + i] = (uint8_t)((uint64_t)exp >> (56 - 8 * i));
+	sy_random(plain + 10, CEREMONY_ID_LEN + CHALLENGE_LEN);
+	memcpy(plain + CEREMONY_FIXED, user_id ? user_id : "", ulen);
+	size_t n = CEREMONY_FIXED + ulen;
+	enum sy_err e = gcm_seal(ceremony_key, CEREMONY_AAD, sizeof CEREMONY_AAD - 1, plain, n, sealed);
+	if (e)
+		return e;
+	*challenge = arena_b64url(&r->arena, plain + 10 + CEREMONY_ID_LEN, CHALLENGE_LEN);
+	char *cookie = arena_b64url(&r->arena, sealed, n + GCM_OVERHEAD);
+	if (!*challenge || !cookie)
+		return SY_E_TOOBIG;
+	http_set_cookie(r, auth_cookie_name("session", false), cookie, CEREMONY_TTL, NULL);
+	return SY_OK;
+}
+
+/* Records the ceremony as used; SY_E_CONFLICT when it already was. */
+static enum sy_err ceremony_consume(struct store *s, const struct ceremony *c)
+{
 	struct store_stmt *st;
 	enum sy_err e = store_prepare(s,
-	                              "DELETE FROM webauthn_sessions WHERE id = ? "
-	                              "RETURNING challenge, epoch(expires_at), user_verification, user_id",
+	                              "INSERT INTO webauthn_sessions (id, created_at, challenge, expires_at, "
+	                              "user_verification, user_id) VALUES (?, ts(?), ?, ts(?), ?, ?)",
 	                              &st);
 	if (e)
 		return e;
-	store_bind_text(st, 1, id);
+	char challenge[b64url_encoded_len(CHALLENGE_LEN) + 1];
+	b64url_encode(c->challenge, CHALLENGE_LEN, challenge);
+	store_bind_text(st, 1, c->id);
+	store_bind_int(st, 2, time(NULL));
+	store_bind_text(st, 3, challenge);
+	store_bind_int(st, 4, c->expires);
+	store_bind_text(st, 5, c->require_uv ? "required" : "preferred");
+	if (*c->user_id)
+		store_bind_text(st, 6, c->user_id);
+	else
+		store_bind_null(st, 6);
 	bool row;
 	e = store_step(st, &row);
-	if (!e && !row)
-		e = invalid_session(r);
-	if (!e) {
-		const char *owner = store_col_null(st, 3) ? NULL : store_col_text(st, 3);
-		size_t n = 0;
-		const char *ch = store_col_text(st, 0);
-		bool mine = user_id ? owner && strcmp(owner, user_id) == 0 : owner == NULL;
-		if (!mine || store_col_int(st, 1) < time(NULL) || b64url_decode(ch, strlen(ch), out->challenge, &n) ||
-		    n != CHALLENGE_LEN)
-			e = invalid_session(r);
-		out->require_uv = strcmp(store_col_text(st, 2), "required") == 0;
-	}
 	store_finalize(st);
+	return e;
+}
+
+/* Opens the cookie's ceremony: sealed by us, not expired, and started by
+ * user_id (NULL: a sign-in ceremony, started by nobody). */
+static bool ceremony_open(struct http_req *r, const char *user_id, struct ceremony *out)
+{
+	const char *cookie = http_cookie(r, auth_cookie_name("session", false));
+	uint8_t sealed[CEREMONY_MAX + GCM_OVERHEAD], plain[CEREMONY_MAX + GCM_OVERHEAD];
+	size_t n, len;
+	if (!cookie || strlen(cookie) >= CEREMONY_COOKIE || b64url_decode(cookie, strlen(cookie), sealed, &n) ||
+	    gcm_open(ceremony_key, CEREMONY_AAD, sizeof CEREMONY_AAD - 1, sealed, n, plain, &len) ||
+	    len < CEREMONY_FIXED || len > CEREMONY_MAX || plain[0] != 1)
+		return false;
+	out->require_uv = plain[1] == 1;
+	uint64_t exp = 0;
+	for (int i = 0; i < 8; i++)
+		exp = exp << 8 | plain[2 + i];
+	out->expires = (int64_t)exp;
+	hex_encode(plain + 10, CEREMONY_ID_LEN, out->id);
+	memcpy(out->challenge, plain + 10 + CEREMONY_ID_LEN, CHALLENGE_LEN);
+	size_t ulen = len - CEREMONY_FIXED;
+	memcpy(out->user_id, plain + CEREMONY_FIXED, ulen);
+	out->user_id[ulen] = '\0';
+	bool mine = user_id ? strcmp(out->user_id, user_id) == 0 : ulen == 0;
+	return mine && out->expires >= time(NULL);
+}
+
+/* The ceremony named by the cookie. It is marked used here, unless keep:
+ * then the caller marks it with ceremony_consume, on failure at once and on
+ * success in the transaction that records the sign-in (one commit instead of
+ * two; still only one request can use it). */
+static enum sy_err ceremony_take(struct http_req *r, struct store *s, const char *user_id, bool keep,
+                                 struct ceremony *out)
+{
+	bool ok = ceremony_open(r, user_id, out);
 	/* the cookie has done its job */
 	http_set_cookie(r, auth_cookie_name("session", false), "", 0, NULL);
-	return e;
+	if (!ok)
+		return invalid_session(r);
+	if (keep)
+		return SY_OK;
+	enum sy_err e = ceremony_consume(s, out);
+	return e == SY_E_CONFLICT ? invalid_session(r) : e;
 }
 
 /* ---- request bodies ---- */
@@ -242,7 +295,7 @@ enum sy_err passkey_register_start(struct http_req *r)
 	char *challenge;
 	enum sy_err e;
 	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)) ||
-	    (e = ceremony_start(r, s, me.user.id, &challenge)))
+	    (e = ceremony_start(r, me.user.id, &challenge)))
 		return e;
 	json_t *params = json_array();
 	for (size_t i = 0; i < NALGS; i++)
@@ -345,7 +398,7 @@ enum sy_err passkey_register_finish(struct http_req *r)
 	json_t *body = NULL, *resp;
 	enum sy_err e;
 	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)) ||
-	    (e = ceremony_take(r, s, me.user.id, &c)) || (e = read_body(r, &body, &resp)))
+	    (e = ceremony_take(r, s, me.user.id, false, &c)) || (e = read_body(r, &body, &resp)))
 		return e;
 	uint8_t *cd, *ao, *raw_id;
 	size_t cd_len, ao_len, raw_len;
@@ -402,7 +455,7 @@ enum sy_err passkey_login_start(struct http_req *r)
 	struct store *s;
 	char *challenge;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = ceremony_start(r, s, NULL, &challenge)))
+	if ((e = auth_store(r, &s)) || (e = ceremony_start(r, NULL, &challenge)))
 		return e;
 	return http_reply_json(r, 200,
 	                       json_pack("{s:s, s:i, s:s, s:s}", "challenge", challenge, "timeout", CEREMONY_TTL * 1000,
@@ -415,7 +468,7 @@ struct stored_cred {
 	const uint8_t *cose_key;
 	size_t cose_key_len;
 	uint32_t sign_count;
-	bool backup_eligible;
+	bool backup_eligible, backup_state;
 };
 
 static enum sy_err find_credential(struct http_req *r, struct store *s, const uint8_t *cid, size_t n,
@@ -423,7 +476,7 @@ static enum sy_err find_credential(struct http_req *r, struct store *s, const ui
 {
 	struct store_stmt *st;
 	enum sy_err e = store_prepare(s,
-	                              "SELECT id, user_id, public_key, sign_count, backup_eligible "
+	                              "SELECT id, user_id, public_key, sign_count, backup_eligible, backup_state "
 	                              "FROM webauthn_credentials WHERE credential_id = ?",
 	                              &st);
 	if (e)
@@ -440,6 +493,7 @@ static enum sy_err find_credential(struct http_req *r, struct store *s, const ui
 		int64_t count = store_col_int(st, 3);
 		out->sign_count = count < 0 || count > UINT32_MAX ? 0 : (uint32_t)count;
 		out->backup_eligible = store_col_bool(st, 4);
+		out->backup_state = store_col_bool(st, 5);
 		if (!out->user_id || !out->cose_key)
 			e = SY_E_STORE;
 	}
@@ -447,9 +501,18 @@ static enum sy_err find_credential(struct http_req *r, struct store *s, const ui
 	return e;
 }
 
-/* Verifies an assertion body against a taken ceremony; *user is the passkey's
- * owner. The error is answered as Pocket ID does. */
-static enum sy_err verify_assertion(struct http_req *r, struct store *s, const struct ceremony *c, struct user *user)
+/* What a sign-in changes on the stored credential. */
+struct cred_touch {
+	char id[37];
+	uint32_t sign_count;
+	bool backup_state, changed;
+};
+
+/* Verifies an assertion body against a ceremony; *user is the passkey's
+ * owner, *t what to store. Writes nothing. The error is answered as Pocket ID
+ * does. */
+static enum sy_err verify_assertion(struct http_req *r, struct store *s, const struct ceremony *c, struct user *user,
+                                    struct cred_touch *t)
 {
 	json_t *body = NULL, *resp;
 	enum sy_err e = read_body(r, &body, &resp);
@@ -500,30 +563,77 @@ static enum sy_err verify_assertion(struct http_req *r, struct store *s, const s
 		return e == SY_E_NOTFOUND ? auth_failed(r, "the credential's user is gone") : e;
 	if (user->disabled)
 		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+	memcpy(t->id, sc.id, sizeof t->id);
+	t->sign_count = out.sign_count;
+	t->backup_state = out.backup_state;
+	/* synced passkeys always count 0: most sign-ins change nothing to store */
+	t->changed = out.sign_count != sc.sign_count || out.backup_state != sc.backup_state;
+	return SY_OK;
+}
+
+static enum sy_err credential_touch(struct store *s, const struct cred_touch *t)
+{
+	if (!t->changed)
+		return SY_OK;
 	struct store_stmt *st;
-	if ((e = store_prepare(s, "UPDATE webauthn_credentials SET sign_count = ?, backup_state = ? WHERE id = ?",
-	                       &st)))
+	enum sy_err e =
+	        store_prepare(s, "UPDATE webauthn_credentials SET sign_count = ?, backup_state = ? WHERE id = ?", &st);
+	if (e)
 		return e;
-	store_bind_int(st, 1, out.sign_count);
-	store_bind_int(st, 2, out.backup_state);
-	store_bind_text(st, 3, sc.id);
+	store_bind_int(st, 1, t->sign_count);
+	store_bind_int(st, 2, t->backup_state);
+	store_bind_text(st, 3, t->id);
 	bool row;
 	e = store_step(st, &row);
 	store_finalize(st);
 	return e;
 }
 
+/* A verified assertion: the ceremony is consumed, the credential updated and
+ * the event recorded in one transaction. */
+static enum sy_err assertion_commit(struct http_req *r, struct store *s, const struct ceremony *c,
+                                    const struct cred_touch *t, const char *event, const char *user_id)
+{
+	enum sy_err e = store_begin(s);
+	if (e)
+		return e;
+	if ((e = ceremony_consume(s, c)) == SY_E_CONFLICT)
+		e = invalid_session(r);
+	if (!e)
+		e = credential_touch(s, t);
+	if (!e && event)
+		audit_record(r, s, event, user_id, NULL);
+	if (!e)
+		e = store_commit(s);
+	if (e)
+		store_rollback(s);
+	return e;
+}
+
+/* Takes a sign-in ceremony and verifies the assertion in the body; whatever
+ * the outcome, the ceremony cannot be used again. */
+static enum sy_err assertion_finish(struct http_req *r, struct store *s, const char *event, struct user *u)
+{
+	struct ceremony c;
+	struct cred_touch t;
+	enum sy_err e = ceremony_take(r, s, NULL, true, &c);
+	if (e)
+		return e;
+	if ((e = verify_assertion(r, s, &c, u, &t))) {
+		(void)ceremony_consume(s, &c);
+		return e;
+	}
+	return assertion_commit(r, s, &c, &t, event, u->id);
+}
+
 enum sy_err passkey_login_finish(struct http_req *r)
 {
 	struct store *s;
-	struct ceremony c;
 	struct user u;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = ceremony_take(r, s, NULL, &c)) || (e = verify_assertion(r, s, &c, &u)) ||
-	    (e = session_issue(r, &u, "phr")))
+	if ((e = auth_store(r, &s)) || (e = assertion_finish(r, s, "SIGN_IN", &u)) || (e = session_issue(r, &u, "phr")))
 		return e;
-	audit_record(r, s, "SIGN_IN", u.id, NULL);
-	return http_reply_json(r, 200, user_dto(s, &r->arena, &u));
+	return http_reply_json(r, 200, user_dto(s, &u, false));
 }
 
 enum sy_err passkey_logout(struct http_req *r)
@@ -582,9 +692,8 @@ enum sy_err passkey_reauthenticate(struct http_req *r)
 			return http_fail(r, SY_E_UNAUTH, "reauthentication_required",
 			                 "Please confirm with your passkey to continue");
 	} else {
-		struct ceremony c;
 		struct user u;
-		if ((e = ceremony_take(r, s, NULL, &c)) || (e = verify_assertion(r, s, &c, &u)))
+		if ((e = assertion_finish(r, s, NULL, &u)))
 			return e;
 		/* only the signed-in user's own passkey can confirm their presence */
 		if (strcmp(u.id, me.user.id) != 0)

@@ -30,6 +30,8 @@ struct store_stmt {
 	struct store *store;
 };
 
+/* sqlite.c: the process-wide SQLite write lock (see there). */
+void store_sqlite_write_lock(bool take);
 enum sy_err store_sqlite_open(const char *path, struct store **out, char *err, size_t errlen);
 enum sy_err store_pg_open(const char *url, struct store **out, char *err, size_t errlen);
 

@@ -92,6 +92,7 @@ enum sy_err store_migrate(struct store *s, bool allow_newer, char *err, size_t e
 	}
 	if (store_commit(s)) {
 		snprintf(err, errlen, "cannot commit the migrations: %s", store_errmsg(s));
+		store_rollback(s);
 		return SY_E_STORE;
 	}
 	return SY_OK;

@@ -4,6 +4,7 @@
  * corrupt the file), foreign keys on, a 5 s busy timeout for concurrent writers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +13,57 @@
 
 #include "internal.h"
 
+/* Prepared statements are kept per connection and reused: compiling SQL was
+ * a seventh of the server's time in a passkey sign-in (bench/README.md). The
+ * SQL texts are string literals, so the cache is small and fixed. */
+#define STMT_CACHE 48
+
+struct cached {
+	char *sql;
+	sqlite3_stmt *st;
+	bool busy;
+};
+
 struct sq_store {
 	struct store base;
 	sqlite3 *db;
+	struct cached cache[STMT_CACHE];
 };
 
 struct sq_stmt {
 	struct store_stmt base;
 	sqlite3_stmt *st;
+	struct cached *slot; /* NULL: not cached, finalized when done */
+	bool writing;        /* holds the write lock for its implicit transaction */
 };
+
+/* SQLite lets one connection write at a time; the others get SQLITE_BUSY and
+ * their busy handler sleeps (1 ms, then longer) before retrying, leaving the
+ * CPU idle while requests wait. Writers in this process queue on a mutex
+ * instead: an explicit transaction holds it from store_begin to commit or
+ * rollback, a lone write statement for its own implicit transaction. The busy
+ * timeout still covers other processes (the CLI). Recursive, so a thread that
+ * holds it never waits on itself. */
+static pthread_mutex_t write_lock;
+static pthread_once_t write_lock_once = PTHREAD_ONCE_INIT;
+
+static void write_lock_init(void)
+{
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&write_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
+void store_sqlite_write_lock(bool take)
+{
+	pthread_once(&write_lock_once, write_lock_init);
+	if (take)
+		pthread_mutex_lock(&write_lock);
+	else
+		pthread_mutex_unlock(&write_lock);
+}
 
 static sqlite3 *db_of(struct store *s)
 {
@@ -45,16 +88,47 @@ static enum sy_err sq_exec(struct store *s, const char *sql)
 	return rc == SQLITE_OK ? SY_OK : map(sqlite3_extended_errcode(db_of(s)));
 }
 
-static enum sy_err sq_prepare(struct store *s, const char *sql, struct store_stmt **out)
+/* A free cached statement for sql, or the slot to cache it in (NULL: the cache
+ * is full, or holds sql busy in an enclosing statement). */
+static struct cached *cache_find(struct sq_store *s, const char *sql, bool *hit)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v3(db_of(s), sql, -1, 0, &st, NULL) != SQLITE_OK) {
-		log_error("sqlite prepare failed: %s", sqlite3_errmsg(db_of(s)));
-		return SY_E_STORE;
+	struct cached *empty = NULL;
+	*hit = false;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		struct cached *c = &s->cache[i];
+		if (!c->sql) {
+			if (!empty)
+				empty = c;
+		} else if (strcmp(c->sql, sql) == 0) {
+			*hit = !c->busy;
+			return c->busy ? NULL : c;
+		}
 	}
+	return empty;
+}
+
+static enum sy_err sq_prepare(struct store *base, const char *sql, struct store_stmt **out)
+{
+	struct sq_store *s = (struct sq_store *)base;
+	bool hit;
+	struct cached *slot = cache_find(s, sql, &hit);
+	sqlite3_stmt *st;
+	if (hit) {
+		st = slot->st;
+	} else if (sqlite3_prepare_v3(s->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK) {
+		log_error("sqlite prepare failed: %s", sqlite3_errmsg(s->db));
+		return SY_E_STORE;
+	} else if (slot) {
+		slot->sql = sy_strdup(sql);
+		slot->st = st;
+	}
+	if (slot)
+		slot->busy = true;
 	struct sq_stmt *w = sy_malloc(sizeof *w);
-	w->base.store = s;
+	w->base.store = base;
 	w->st = st;
+	w->slot = slot;
+	w->writing = false;
 	*out = &w->base;
 	return SY_OK;
 }
@@ -81,6 +155,12 @@ static void sq_bind_blob(struct store_stmt *st, int i, const uint8_t *v, size_t 
 
 static enum sy_err sq_step(struct store_stmt *st, bool *row)
 {
+	struct sq_stmt *w = (struct sq_stmt *)st;
+	if (!w->writing && !sqlite3_stmt_readonly(w->st) && sqlite3_get_autocommit(sqlite3_db_handle(w->st)) &&
+	    !sqlite3_stmt_busy(w->st)) {
+		store_sqlite_write_lock(true);
+		w->writing = true;
+	}
 	int rc = sqlite3_step(st_of(st));
 	*row = rc == SQLITE_ROW;
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
@@ -121,10 +201,20 @@ static const uint8_t *sq_col_blob(struct store_stmt *st, int i, struct arena *a,
 	return out;
 }
 
-static void sq_finalize(struct store_stmt *st)
+static void sq_finalize(struct store_stmt *base)
 {
-	sqlite3_finalize(st_of(st));
-	free(st);
+	struct sq_stmt *w = (struct sq_stmt *)base;
+	if (w->slot) {
+		sqlite3_reset(w->st);
+		sqlite3_clear_bindings(w->st);
+		w->slot->busy = false;
+	} else {
+		sqlite3_finalize(w->st);
+	}
+	/* the implicit transaction ended with the reset or finalize above */
+	if (w->writing)
+		store_sqlite_write_lock(false);
+	free(w);
 }
 
 static const char *sq_errmsg(struct store *s)
@@ -132,9 +222,14 @@ static const char *sq_errmsg(struct store *s)
 	return sqlite3_errmsg(db_of(s));
 }
 
-static void sq_close(struct store *s)
+static void sq_close(struct store *base)
 {
-	sqlite3_close_v2(db_of(s));
+	struct sq_store *s = (struct sq_store *)base;
+	for (size_t i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
+	sqlite3_close_v2(s->db);
 	free(s);
 }
 
@@ -213,7 +308,7 @@ enum sy_err store_sqlite_open(const char *path, struct store **out, char *err, s
 	/* see store.h: one SQL text for both engines' time columns */
 	sqlite3_create_function(db, "ts", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, identity, NULL, NULL);
 	sqlite3_create_function(db, "epoch", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, identity, NULL, NULL);
-	struct sq_store *s = sy_malloc(sizeof *s);
+	struct sq_store *s = sy_calloc(1, sizeof *s);
 	s->base.kind = STORE_SQLITE;
 	s->base.ops = &SQLITE_OPS;
 	s->db = db;

@@ -103,20 +103,46 @@ void store_finalize(struct store_stmt *st)
 		st->store->ops->finalize(st);
 }
 
+/* A statement without parameters or rows, through prepare so that SQLite's
+ * statement cache spares parsing it at every transaction. */
+static enum sy_err run(struct store *s, const char *sql)
+{
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s, sql, &st);
+	if (e)
+		return e;
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	return e;
+}
+
 enum sy_err store_begin(struct store *s)
 {
-	return store_exec(s, s->kind == STORE_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN");
+	if (s->kind != STORE_SQLITE)
+		return run(s, "BEGIN");
+	store_sqlite_write_lock(true);
+	enum sy_err e = run(s, "BEGIN IMMEDIATE");
+	if (e)
+		store_sqlite_write_lock(false);
+	return e;
 }
 
 enum sy_err store_commit(struct store *s)
 {
-	return store_exec(s, "COMMIT");
+	enum sy_err e = run(s, "COMMIT");
+	/* a failed COMMIT leaves the transaction open for the caller's rollback */
+	if (s->kind == STORE_SQLITE && !e)
+		store_sqlite_write_lock(false);
+	return e;
 }
 
 void store_rollback(struct store *s)
 {
 	if (store_exec(s, "ROLLBACK"))
 		log_warn("rollback failed: %s", store_errmsg(s));
+	if (s->kind == STORE_SQLITE)
+		store_sqlite_write_lock(false);
 }
 
 /* --- one connection per thread ---------------------------------------------- */

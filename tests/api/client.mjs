@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { request, show, DB_KIND, PG_URL } from './harness.mjs';
+import { request, show, DB_KIND, PG_URL, ENCRYPTION_KEY } from './harness.mjs';
 import { createKey, register, assertion, unb64url } from './softauthn.mjs';
 
 /* ---------- cookies ---------- */
@@ -260,9 +260,28 @@ export async function insertUser(srv, { username = `user${uniq()}`, email, first
   return { id, username, email };
 }
 
-/** Moves every WebAuthn ceremony of this server into the past. */
-export function expireCeremonies(srv) {
-  return sql(srv, `UPDATE webauthn_sessions SET expires_at = ${sqlTime(Date.now() / 1000 - 120)}`);
+const CEREMONY_AAD = Buffer.from('symbolon webauthn ceremony v1');
+
+/**
+ * Moves the expiry of the browser's WebAuthn ceremony (default: two minutes ago). The server keeps a
+ * ceremony sealed in the `session` cookie (AES-256-GCM, key = HKDF-SHA256(ENCRYPTION_KEY,
+ * info "symbolon webauthn ceremony"); plaintext: version, uv, 8-byte expiry, ...; see
+ * src/auth/passkeys.c). The tests know the key, so they can reseal it with an old expiry:
+ * the only way to test expiry without waiting a minute.
+ */
+export function expireCeremony(browser, secondsFromNow = -120) {
+  const key = Buffer.from(crypto.hkdfSync('sha256', ENCRYPTION_KEY, Buffer.alloc(0), 'symbolon webauthn ceremony', 32));
+  const sealed = Buffer.from(browser.cookie('session'), 'base64url');
+  const d = crypto.createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
+  d.setAAD(CEREMONY_AAD);
+  d.setAuthTag(sealed.subarray(sealed.length - 16));
+  const plain = Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]);
+  plain.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000) + secondsFromNow), 2);
+  const nonce = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(CEREMONY_AAD);
+  const body = Buffer.concat([c.update(plain), c.final()]);
+  browser.setCookie('session', Buffer.concat([nonce, body, c.getAuthTag()]).toString('base64url'));
 }
 
 export { unb64url };

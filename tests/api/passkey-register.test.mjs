@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { startServer } from './harness.mjs';
 import {
-  Browser, expectStatus, setupAdmin, registerPasskey, loginPasskey, insertUser, signInAs, expireCeremonies, UUID,
+  Browser, expectStatus, setupAdmin, registerPasskey, loginPasskey, insertUser, signInAs, expireCeremony, UUID,
 } from './client.mjs';
 import { createKey, register, b64url, unb64url, FLAGS, cbor, selfSignedCert } from './softauthn.mjs';
 
@@ -402,7 +402,7 @@ test('registration refused: a failed finish spends the ceremony too', async () =
 
 test('registration refused: an expired ceremony is 400 invalid_webauthn_session', async () => {
   const { browser } = await newUser();
-  const { res } = await registerPasskey(browser, { before: () => expireCeremonies(srv) });
+  const { res } = await registerPasskey(browser, { before: () => expireCeremony(browser) });
   expectStatus(res, 400, 'invalid_webauthn_session');
 });
 

@@ -68,18 +68,21 @@ CREATE TABLE webauthn_credentials (
 );
 CREATE INDEX webauthn_credentials_user ON webauthn_credentials (user_id);
 
--- user_id is ours: a registration ceremony belongs to the user who started it
--- (NULL for a sign-in ceremony).
+-- Ceremonies that have been used. A ceremony itself travels sealed in the
+-- session cookie (src/auth/passkeys.c); finishing it inserts its id here, so a
+-- second use hits the primary key. One b-tree and no secondary index keep that
+-- insert cheap (WITHOUT ROWID on SQLite; no unique index on challenge, unlike
+-- Pocket ID: challenges are 256 random bits). The janitor deletes rows whose
+-- ceremony has expired. user_id (ours) is the user of a registration.
 CREATE TABLE webauthn_sessions (
     id TEXT NOT NULL PRIMARY KEY,
     created_at TIMESTAMPTZ NOT NULL,
-    challenge TEXT NOT NULL UNIQUE,
+    challenge TEXT NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL,
     user_verification TEXT NOT NULL,
     credential_params JSONB NOT NULL DEFAULT '[]',
     user_id TEXT REFERENCES users (id) ON DELETE CASCADE
 );
-CREATE INDEX webauthn_sessions_expires ON webauthn_sessions (expires_at);
 
 CREATE TABLE reauthentication_tokens (
     id TEXT NOT NULL PRIMARY KEY,
