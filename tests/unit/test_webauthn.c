@@ -858,6 +858,32 @@ static void cose_point_off_curve(void **state)
 	arena_release(&a);
 }
 
+/* A key parsed before is reused, but the caller's list of algorithms still
+ * decides, and a reused key verifies like a fresh one. */
+static void cose_reuse_keeps_the_alg_check(void **state)
+{
+	(void)state;
+	struct opts o = opts_for(K_ES256);
+	struct ceremony c;
+	make_reg(&o, &c);
+	struct arena a;
+	arena_init(&a, 0);
+	struct cose_key first, again, refused;
+	const char *why = NULL;
+	static const int es256[] = {COSE_ES256}, rs256[] = {COSE_RS256};
+	assert_int_equal(cose_key_parse(&a, c.cose, c.cose_len, es256, 1, &first, &why), SY_OK);
+	assert_int_equal(cose_key_parse(&a, c.cose, c.cose_len, es256, 1, &again, &why), SY_OK);
+	assert_int_equal(again.alg, COSE_ES256);
+	assert_true(EVP_PKEY_eq(first.pkey, again.pkey) == 1);
+	assert_int_equal(cose_key_parse(&a, c.cose, c.cose_len, rs256, 1, &refused, &why), SY_E_DENIED);
+	assert_null(refused.pkey);
+	cose_key_free(&first);
+	cose_key_free(&again);
+	/* one byte less: not the cached key, and not a key at all */
+	assert_int_not_equal(cose_key_parse(&a, c.cose, c.cose_len - 1, es256, 1, &refused, &why), SY_OK);
+	arena_release(&a);
+}
+
 static void cose_rsa_too_short(void **state)
 {
 	(void)state;
@@ -1262,6 +1288,7 @@ int main(void)
 	        cmocka_unit_test(extensions_flag_mismatch),
 	        cmocka_unit_test(registration_without_attested_data),
 	        cmocka_unit_test(cose_point_off_curve),
+	        cmocka_unit_test(cose_reuse_keeps_the_alg_check),
 	        cmocka_unit_test(cose_rsa_too_short),
 	        cmocka_unit_test(packed_self_alg_mismatch),
 	        cmocka_unit_test(assert_wrong_type),
