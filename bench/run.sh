@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# bench/run.sh - throughput, latency and memory of the hot read-only endpoints.
+# bench/run.sh - throughput, latency and memory of the hot read-only endpoints,
+# and passkey logins per second.
 #
 #   bash bench/run.sh [path-to-symbolon]      (default: build/symbolon; `make bench`)
 #
 # Starts the server pinned to one CPU, drives it with wrk pinned to another, once
 # with LOG_LEVEL=warn (the headline figures) and once with the default info access
-# log written to a file, samples its RSS, checks the targets and writes a Markdown
-# summary to bench/results/latest.md. A missed target is printed, not an exit
-# status: this is a measurement, not a test. See bench/README.md.
+# log written to a file, samples its RSS; then, on a fresh server, drives passkey
+# logins (login/start + login/finish) with bench/passkey_login.c and compares the
+# CPU cost of a login with one ES256 verify + one RS256 sign from `openssl speed`.
+# Checks the targets and writes a Markdown summary to bench/results/latest.md. A
+# missed target is printed, not an exit status: this is a measurement, not a test.
+# See bench/README.md.
 #
-# Knobs (environment): DURATION (10s), WARMUP (2s), CONNECTIONS (64), THREADS (1),
-# SERVER_CPU (0), CLIENT_CPU (1), SETTLE (3: seconds idle before an RSS sample),
-# MODES ("warn info").
+# Knobs (environment): SECTIONS ("endpoints passkey"), DURATION (10s), WARMUP (2s),
+# CONNECTIONS (64), THREADS (1), SERVER_CPU (0), CLIENT_CPU (1), SETTLE (3: seconds
+# idle before an RSS sample), MODES ("warn info"), PASSKEY_CONNECTIONS (16),
+# OPENSSL_SECONDS (3).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +30,9 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 SETTLE=${SETTLE:-3}
 MODES=${MODES:-warn info}
+SECTIONS=${SECTIONS:-endpoints passkey}
+PASSKEY_CONNECTIONS=${PASSKEY_CONNECTIONS:-16}
+OPENSSL_SECONDS=${OPENSSL_SECONDS:-3}
 HOST=127.0.0.1 # never anything but loopback
 ENDPOINTS=(/.well-known/openid-configuration /.well-known/jwks.json /healthz)
 NAMES=(discovery jwks healthz)
@@ -35,8 +43,13 @@ RESULTS=$ROOT/bench/results
 
 die() { echo "bench: $*" >&2; exit 2; }
 
+has_section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+for s in $SECTIONS; do [[ $s == endpoints || $s == passkey ]] || die "unknown section '$s' in SECTIONS"; done
 [[ -x $BIN ]] || die "no executable at $BIN (build first: make build, or meson compile -C build)"
 for t in wrk taskset curl; do command -v "$t" >/dev/null || die "$t is not installed"; done
+if has_section passkey; then
+	for t in cc pkg-config openssl; do command -v "$t" >/dev/null || die "$t is not installed (passkey section)"; done
+fi
 NCPU=$(nproc)
 if ((NCPU < 2)); then
 	echo "bench: WARNING: only $NCPU CPU; server and wrk share it, the figures are not comparable" >&2
@@ -159,8 +172,11 @@ start_server() { # start_server MODE -> SERVER_PID, PORT, DIR
 	mkdir -p "$DIR"
 	PORT=$(free_port)
 	local -a envs=(PATH="$PATH" HOME="$DIR" ENCRYPTION_KEY=symbolon-bench-encryption-key PORT="$PORT"
-		HOST="$HOST" APP_URL="http://localhost:$PORT" APP_ENV=production)
-	[[ $mode == warn ]] && envs+=(LOG_LEVEL=warn)
+		HOST="$HOST" APP_URL="http://localhost:$PORT" APP_ENV=production
+		# every request comes from 127.0.0.1: the per-IP limits (/api/*, /.well-known/*, login/finish)
+		# would answer 429 after a few hundred requests, and we would measure the refusal
+		DISABLE_RATE_LIMITING=true)
+	[[ $mode == warn || $mode == passkey ]] && envs+=(LOG_LEVEL=warn)
 	# env -i: nothing from the caller's environment (DB_CONNECTION_STRING, ...) leaks in
 	(cd "$DIR" && exec taskset -c "$SERVER_CPU" env -i "${envs[@]}" "$BIN" >"$DIR/server.log" 2>&1) &
 	SERVER_PID=$!
@@ -272,6 +288,77 @@ run_mode() {
 	stop_server
 }
 
+# ---------------------------------------------------------------- passkey logins
+# seconds DURATION: wrk-style "10s", "2m" or a bare number -> seconds
+seconds() {
+	case $1 in
+	*m) echo $((${1%m} * 60)) ;;
+	*s) echo "${1%s}" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# run_passkey: fills P[...] (from the generator's RESULT line, plus others, top,
+# busy_before, load, ecdsa_verify, rsa_sign). A fresh server and database: the
+# generator registers its passkey through first-user setup.
+declare -A P
+run_passkey() {
+	local gen=$TMP/passkey_login out=$RESULTS/raw/passkey.txt
+	# shellcheck disable=SC2046 # pkg-config's flags are words
+	cc -O2 -std=c11 -Wall -Wextra -o "$gen" "$ROOT/bench/passkey_login.c" $(pkg-config --cflags --libs openssl) \
+		-pthread || die "cannot compile bench/passkey_login.c"
+	P[busy_before]=$(machine_busy)
+	P[load]=$(cut -d' ' -f1-3 /proc/loadavg)
+	start_server passkey
+	local url=http://$HOST:$PORT
+	echo "== passkey logins: server pid $SERVER_PID on CPU $SERVER_CPU, port $PORT" >&2
+	taskset -c "$CLIENT_CPU" "$gen" -R -s "$DIR/passkey.state" "$url" 2>"$RESULTS/raw/passkey-register.txt" ||
+		{ cat "$RESULTS/raw/passkey-register.txt" >&2; die "could not register a passkey (see above)"; }
+	local -a cmd=("$gen" -c "$PASSKEY_CONNECTIONS" -d "$(seconds "$DURATION")" -w "$(seconds "$WARMUP")"
+		-s "$DIR/passkey.state" -P "$SERVER_PID" "$url")
+	echo "   taskset -c $CLIENT_CPU passkey_login ${cmd[*]:1}" >&2
+	local rc=0 t0 t1 o
+	snap_cpu "$TMP/cpu0"
+	t0=$(date +%s.%N)
+	in_bg taskset -c "$CLIENT_CPU" "${cmd[@]}" >"$out" 2>"$RESULTS/raw/passkey-errors.txt" || rc=$?
+	t1=$(date +%s.%N)
+	snap_cpu "$TMP/cpu1"
+	# rc 1: it measured, with errors (reported below); 2: it could not measure
+	((rc <= 1)) || { cat "$out" "$RESULTS/raw/passkey-errors.txt" >&2; die "the passkey load generator failed"; }
+	o=$(others_cpu "$TMP/cpu0" "$TMP/cpu1" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+		"$SERVER_PID" "$$" "$BASHPID")
+	P[others]=${o%% *}
+	P[top]=${o#* }
+	local kv
+	local -a kvs
+	read -r -a kvs < <(awk '$1 == "RESULT" { $1 = ""; print }' "$out")
+	for kv in "${kvs[@]}"; do P[${kv%%=*}]=${kv#*=}; done
+	[[ -n ${P[rate]:-} ]] || { cat "$out" >&2; die "no RESULT line from the passkey load generator"; }
+	echo "      ${P[rate]} logins/s, ${P[server_us_per_login]} µs server CPU per login, p50 ${P[p50_ms]} ms," \
+		"p99 ${P[p99_ms]} ms, ${P[errors]} errors" >&2
+	head -n 20 "$DIR/server.log" >"$RESULTS/raw/passkey-server.log"
+	stop_server
+
+	# the crypto a login cannot avoid, on the same core: verify the assertion (ES256), sign the JWT (RS256)
+	echo "   taskset -c $SERVER_CPU openssl speed -seconds $OPENSSL_SECONDS ecdsap256 rsa2048" >&2
+	in_bg taskset -c "$SERVER_CPU" openssl speed -seconds "$OPENSSL_SECONDS" ecdsap256 rsa2048 \
+		>"$RESULTS/raw/openssl-speed.txt" 2>/dev/null || die "openssl speed failed"
+	P[ecdsa_verify]=$(awk '/^ *256 bits ecdsa \(nistp256\)/ { print $NF }' "$RESULTS/raw/openssl-speed.txt")
+	P[rsa_sign]=$(awk '/^rsa 2048 bits/ { print $(NF - 1) }' "$RESULTS/raw/openssl-speed.txt")
+	[[ -n ${P[ecdsa_verify]} && -n ${P[rsa_sign]} ]] || die "cannot parse openssl speed's output (raw/openssl-speed.txt)"
+	P[openssl_version]=$(openssl version | awk '{ print $1, $2 }')
+	# bound: logins/s of a core that does nothing but the two operations
+	P[bound_us]=$(awk -v v="${P[ecdsa_verify]}" -v s="${P[rsa_sign]}" 'BEGIN { printf "%.1f", 1e6 / v + 1e6 / s }')
+	P[bound]=$(awk -v u="${P[bound_us]}" 'BEGIN { printf "%.0f", 1e6 / u }')
+	P[target]=$(awk -v b="${P[bound]}" 'BEGIN { printf "%.0f", b / 2 }')
+	P[ratio]=$(awk -v r="${P[rate]}" -v b="${P[bound]}" 'BEGIN { printf "%.2f", r / b }')
+	P[cpu_ratio]=$(awk -v c="${P[server_us_per_login]}" -v u="${P[bound_us]}" \
+		'BEGIN { if (c > 0) printf "%.2f", u / c; else print "-" }')
+	P[cpu_x]=$(awk -v c="${P[server_us_per_login]}" -v u="${P[bound_us]}" 'BEGIN { printf "%.1f", c / u }')
+	echo "      bound ${P[bound]} logins/s (${P[bound_us]} µs: ES256 verify ${P[ecdsa_verify]}/s," \
+		"RS256 sign ${P[rsa_sign]}/s); measured/bound ${P[ratio]}" >&2
+}
+
 # ---------------------------------------------------------------- run
 mkdir -p "$RESULTS/raw"
 rm -f "$RESULTS"/raw/*.txt "$RESULTS"/raw/*.log # raw output of this run only
@@ -291,7 +378,11 @@ if ((BUSY_BEFORE > 10)); then
 		"throughput will be unreliable" >&2
 fi
 STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-for mode in $MODES; do run_mode "$mode"; done
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+if has_section endpoints; then
+	for mode in $MODES; do run_mode "$mode"; done
+fi
+has_section passkey && run_passkey
 
 # ---------------------------------------------------------------- report
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -322,13 +413,25 @@ report() {
 	echo "- Binary: \`$BIN\`$BUILD_TYPE, built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC')$STALE"
 	echo "- Machine: $NCPU CPUs, $CPU_MODEL, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 	echo "- Load generator: $WRK_VERSION"
-	echo "- Machine busy before the run (all CPUs, 1 s): ${BUSY_BEFORE}%"
+	echo "- Machine busy before the run (all CPUs, 1 s): ${BUSY_BEFORE}%; load average (1, 5, 15 min): $LOAD_BEFORE"
+	has_section endpoints && report_endpoints
+	has_section passkey && report_passkey
+	echo
+	echo "## Targets"
+	echo
+	has_section endpoints && targets_endpoints
+	has_section passkey && targets_passkey
+	echo
+	echo "Raw output: bench/results/raw/. Figures vary by about ±10% from run to run on a shared VM; see bench/README.md."
+}
+
+report_endpoints() {
 	echo
 	echo "## Commands"
 	echo
 	echo '```'
 	echo "cd \$(mktemp -d) && taskset -c $SERVER_CPU env -i ENCRYPTION_KEY=... PORT=\$PORT HOST=$HOST \\"
-	echo "    APP_URL=http://localhost:\$PORT APP_ENV=production [LOG_LEVEL=warn] $BIN 2>server.log"
+	echo "    APP_URL=http://localhost:\$PORT APP_ENV=production DISABLE_RATE_LIMITING=true [LOG_LEVEL=warn] $BIN 2>server.log"
 	echo "taskset -c $CLIENT_CPU ${WRK[*]} -d$WARMUP http://$HOST:\$PORT<endpoint>    # warm-up, each endpoint"
 	echo "taskset -c $CLIENT_CPU ${WRK[*]} -d$DURATION http://$HOST:\$PORT<endpoint>   # measured"
 	echo '```'
@@ -390,9 +493,9 @@ report() {
 		local kib=${M[$mode,logbytes]}
 		echo "Access log in mode $mode: ${M[$mode,loglines]} lines, $(kib_mib $((kib / 1024))) MiB written to a file on $(df -T "$TMP" | awk 'NR == 2 { print $2 }')."
 	done
-	echo
-	echo "## Targets"
-	echo
+}
+
+targets_endpoints() {
 	local hm
 	hm=$(echo "$MODES" | awk '{ print $1 }') # the headline mode: warn unless MODES says otherwise
 	for name in discovery jwks; do
@@ -406,8 +509,56 @@ report() {
 	done
 	local idle=${M[$hm,idle]}
 	echo "- $(pass $((idle <= TARGET_IDLE_KIB))): idle RSS ≤ 8 MiB (after warm-up, $(mode_label "$hm")): $(kib_mib "$idle") MiB ($(kib_mib "${M[$hm,fresh]}") MiB right after start-up)"
+}
+
+targets_passkey() {
+	local ok
+	ok=$(awk -v r="${P[rate]}" -v t="${P[target]}" -v e="${P[errors]}" 'BEGIN { print (r >= t && e == 0) ? 1 : 0 }')
+	echo "- $(pass "$ok"): passkey logins ≥ half the crypto bound on one core (${P[target]} logins/s of ${P[bound]}," \
+		"with no errors): ${P[rate]} logins/s, ${P[ratio]} × the bound, ${P[errors]} errors"
+}
+
+report_passkey() {
 	echo
-	echo "Raw wrk output: bench/results/raw/. Figures vary by about ±10% from run to run on a shared VM; see bench/README.md."
+	echo "## Passkey logins (server on 1 core, keep-alive, $PASSKEY_CONNECTIONS connections)"
+	echo
+	echo '```'
+	echo "cd \$(mktemp -d) && taskset -c $SERVER_CPU env -i ENCRYPTION_KEY=... PORT=\$PORT HOST=$HOST \\"
+	echo "    APP_URL=http://localhost:\$PORT APP_ENV=production LOG_LEVEL=warn DISABLE_RATE_LIMITING=true $BIN"
+	echo "cc -O2 -o passkey_login bench/passkey_login.c \$(pkg-config --cflags --libs openssl) -pthread"
+	echo "taskset -c $CLIENT_CPU passkey_login -R -s state http://$HOST:\$PORT    # first-user setup + one passkey"
+	echo "taskset -c $CLIENT_CPU passkey_login -c $PASSKEY_CONNECTIONS -d $(seconds "$DURATION") -w $(seconds "$WARMUP") -s state -P \$SERVER_PID http://$HOST:\$PORT"
+	echo "taskset -c $SERVER_CPU openssl speed -seconds $OPENSSL_SECONDS ecdsap256 rsa2048    # server stopped"
+	echo '```'
+	echo
+	echo "A login is GET /api/webauthn/login/start then POST /api/webauthn/login/finish with an ES256 assertion"
+	echo "signed by the generator's software authenticator; it counts when finish answers 200 with an access_token."
+	echo
+	echo "| logins/s | p50 ms | p90 ms | p99 ms | errors (warm-up) | server CPU µs/login | server core busy | generator CPU | other processes' CPU | machine busy before | load average |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"
+	echo "| ${P[rate]} | ${P[p50_ms]} | ${P[p90_ms]} | ${P[p99_ms]} | ${P[errors]} (${P[warmup_errors]}) | ${P[server_us_per_login]} | ${P[server_busy]}% | ${P[client_busy]}% | ${P[others]}% ${P[top]} | ${P[busy_before]}% | ${P[load]} |"
+	echo
+	echo "Crypto bound on CPU $SERVER_CPU (${P[openssl_version]}, \`openssl speed -seconds $OPENSSL_SECONDS ecdsap256 rsa2048\`):"
+	echo "ES256 verify ${P[ecdsa_verify]}/s, RS256 (RSA-2048) sign ${P[rsa_sign]}/s, so one of each costs ${P[bound_us]} µs:"
+	echo "a bound of **${P[bound]} logins/s** per core; the target is half of it, ${P[target]} logins/s."
+	echo
+	echo "- Throughput: ${P[rate]} logins/s = **${P[ratio]} × the bound**."
+	echo "- CPU cost: ${P[server_us_per_login]} µs of server CPU per login = ${P[cpu_x]} × the ${P[bound_us]} µs of the two operations"
+	echo "  (a core spent only on logins would do $(awk -v c="${P[server_us_per_login]}" 'BEGIN { if (c > 0) printf "%.0f", 1e6 / c; else print "-" }') logins/s, ${P[cpu_ratio]} × the bound)."
+	if ((P[errors] > 0 || P[warmup_errors] > 0)); then
+		echo
+		echo "**Errors: ${P[errors]} while measuring, ${P[warmup_errors]} during warm-up.** Failed logins are not counted as"
+		echo "logins; see bench/results/raw/passkey.txt and passkey-errors.txt. The throughput is not a valid figure."
+	fi
+	if ((P[others] > 10 || P[busy_before] > 10)); then
+		echo
+		echo "**Warning: unreliable run.** Other processes used ${P[others]}% of a core during the run, or the machine"
+		echo "was ${P[busy_before]}% busy before it. Re-run on an otherwise idle machine."
+	elif ((P[server_busy] < 90)); then
+		echo
+		echo "Note: the server's core was only ${P[server_busy]}% busy: it waited (I/O such as SQLite's fsync, a lock)"
+		echo "or the generator was the limit; logins/s is then below what the core could do."
+	fi
 }
 
 report >"$RESULTS/latest.md"
