@@ -214,7 +214,11 @@ void auth_sweep(struct store *s, int64_t now);
  * list embedded at build time; NULL when unknown. */
 const char *aaguid_name(const uint8_t aaguid[16]);
 
-/* codes.c: one-time login codes (reference §1.13, §8.5). */
+/* codes.c: one-time login codes (reference §1.13, §8.5), and the row of a
+ * hashed single-use token (login code or reauthentication token). */
+enum token_kind { TOKEN_LOGIN_CODE, TOKEN_REAUTH };
+enum sy_err token_insert(struct store *s, enum token_kind kind, const char *hash, long ttl,
+                         const char *user_id) SY_WARN_UNUSED;
 enum sy_err code_create_handler(struct http_req *r);
 enum sy_err code_exchange_handler(struct http_req *r);
 /* Creates a code for user_id valid ttl seconds; *code gets the plain code. */

@@ -38,20 +38,20 @@ static enum sy_err code_hash(const char *enc_key, const char *code, char out[65]
 	return e;
 }
 
-enum sy_err code_create(struct store *s, const char *enc_key, const char *user_id, long ttl, char code[13])
+enum sy_err token_insert(struct store *s, enum token_kind kind, const char *hash, long ttl, const char *user_id)
 {
-	sy_random_string(code, ttl <= SHORT_TTL ? 6 : 12, CODE_ALPHABET);
-	char hash[65], id[37];
-	enum sy_err e = code_hash(enc_key, code, hash);
-	if (e)
-		return e;
+	static const char *const SQL[] = {
+	        [TOKEN_LOGIN_CODE] = "INSERT INTO one_time_access_tokens (id, created_at, token, expires_at, user_id) "
+	                             "VALUES (?, ts(?), ?, ts(?), ?)",
+	        [TOKEN_REAUTH] = "INSERT INTO reauthentication_tokens (id, created_at, token, expires_at, user_id) "
+	                         "VALUES (?, ts(?), ?, ts(?), ?)",
+	};
+	char id[37];
 	uuid_v4(id);
 	int64_t now = time(NULL);
 	struct store_stmt *st;
-	if ((e = store_prepare(s,
-	                       "INSERT INTO one_time_access_tokens (id, created_at, token, expires_at, user_id) "
-	                       "VALUES (?, ts(?), ?, ts(?), ?)",
-	                       &st)))
+	enum sy_err e = store_prepare(s, SQL[kind], &st);
+	if (e)
 		return e;
 	store_bind_text(st, 1, id);
 	store_bind_int(st, 2, now);
@@ -62,6 +62,14 @@ enum sy_err code_create(struct store *s, const char *enc_key, const char *user_i
 	e = store_step(st, &row);
 	store_finalize(st);
 	return e;
+}
+
+enum sy_err code_create(struct store *s, const char *enc_key, const char *user_id, long ttl, char code[13])
+{
+	sy_random_string(code, ttl <= SHORT_TTL ? 6 : 12, CODE_ALPHABET);
+	char hash[65];
+	enum sy_err e = code_hash(enc_key, code, hash);
+	return e ? e : token_insert(s, TOKEN_LOGIN_CODE, hash, ttl, user_id);
 }
 
 /* Go's duration syntax as Pocket ID accepts it ("1h", "90m", "1h30m", "45s"),

@@ -649,30 +649,13 @@ enum sy_err passkey_logout(struct http_req *r)
 
 static enum sy_err reauth_token_issue(struct http_req *r, struct store *s, const char *user_id)
 {
-	char token[33], hash[65], id[37];
+	char token[33], hash[65];
 	uint8_t digest[32];
 	sy_random_string(token, 32, SY_ALNUM);
 	unsigned int dlen = 0;
 	EVP_Digest(token, 32, digest, &dlen, EVP_sha256(), NULL);
 	hex_encode(digest, 32, hash);
-	uuid_v4(id);
-	int64_t now = time(NULL);
-	struct store_stmt *st;
-	enum sy_err e =
-	        store_prepare(s,
-	                      "INSERT INTO reauthentication_tokens (id, created_at, token, expires_at, user_id) "
-	                      "VALUES (?, ts(?), ?, ts(?), ?)",
-	                      &st);
-	if (e)
-		return e;
-	store_bind_text(st, 1, id);
-	store_bind_int(st, 2, now);
-	store_bind_text(st, 3, hash);
-	store_bind_int(st, 4, now + REAUTH_TTL);
-	store_bind_text(st, 5, user_id);
-	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
+	enum sy_err e = token_insert(s, TOKEN_REAUTH, hash, REAUTH_TTL, user_id);
 	if (!e)
 		http_set_cookie(r, auth_cookie_name("reauthentication_token", true), token, REAUTH_TTL, NULL);
 	return e;
