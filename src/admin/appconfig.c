@@ -246,19 +246,15 @@ long appcfg_long(const char *key)
 	return n;
 }
 
-static const char *type_name(enum ac_type t)
-{
-	return t == AC_BOOL ? "boolean" : t == AC_INT ? "number" : "string";
-}
-
 enum sy_err appcfg_public_handler(struct http_req *r)
 {
+	/* Pocket ID leaves "type" empty on the model's keys and sets it on one of
+	 * its two extra entries only; clients may depend on that */
 	json_t *list = json_array();
 	for (size_t i = 0; i < NKEYS; i++)
 		if (KEYS[i].flags & AC_PUBLIC)
-			json_array_append_new(list,
-			                      json_pack("{s:s, s:s, s:s}", "key", KEYS[i].key, "type",
-			                                type_name(KEYS[i].type), "value", appcfg_str(KEYS[i].key)));
+			json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "key", KEYS[i].key, "type", "",
+			                                      "value", appcfg_str(KEYS[i].key)));
 	json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "key", "uiConfigDisabled", "type", "boolean", "value",
 	                                      ui_disabled ? "true" : "false"));
 	json_array_append_new(list,
