@@ -21,7 +21,8 @@ void audit_record(struct http_req *r, struct store *s, const char *event, const 
 	char *text = json_dumps(data, JSON_COMPACT);
 	json_decref(data);
 	const char *ua = http_header_get(r, "User-Agent");
-	char *agent = ua ? arena_strndup(&r->arena, ua, strnlen(ua, USER_AGENT_MAX)) : NULL;
+	/* PostgreSQL refuses text that is not UTF-8, and a client chooses this header */
+	char *agent = ua ? utf8_clean(&r->arena, ua, USER_AGENT_MAX) : NULL;
 	struct store_stmt *st;
 	if (text &&
 	    !store_prepare(s,

@@ -57,9 +57,14 @@ enum sy_err setup_post(struct http_req *r)
 	if (e)
 		return e;
 	u.email_verified = appcfg_bool("emailsVerified");
+	/* after setup (nearly always) answer without taking the write lock */
+	int64_t n = 0;
+	if ((e = count_users(s, &n)))
+		return e;
+	if (n > 0)
+		return http_fail(r, SY_E_CONFLICT, "setup_already_completed", "Setup already completed");
 	if ((e = store_begin(s)))
 		return e;
-	int64_t n = 0;
 	if (!(e = lock_setup(s)) && !(e = count_users(s, &n)) && n > 0)
 		e = http_fail(r, SY_E_CONFLICT, "setup_already_completed", "Setup already completed");
 	if (!e)

@@ -103,9 +103,11 @@ static json_t *groups_of(struct store *s, const char *user_id)
 	store_bind_text(st, 1, user_id);
 	bool row;
 	while (!store_step(st, &row) && row) {
-		char when[32] = "";
+		char when[32] = "1970-01-01T00:00:00Z";
 		time_t t = (time_t)store_col_int(st, 4);
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		json_t *g = json_pack(
 		        "{s:s, s:s, s:s, s:o, s:I, s:o, s:s}", "id", store_col_text(st, 0), "friendlyName",
 		        store_col_text(st, 1), "name", store_col_text(st, 2), "customClaims", json_array(), "userCount",

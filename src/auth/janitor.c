@@ -19,6 +19,11 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static bool stopping, running;
 
+/* Rows are kept GRACE seconds past their expiry: a used ceremony's row is what
+ * refuses its second use, so it must outlive the ceremony on every instance,
+ * even one whose clock runs a little ahead of this one. */
+#define GRACE 600
+
 static const char *const SWEEPS[] = {
         "DELETE FROM webauthn_sessions WHERE expires_at < ts(?)",
         "DELETE FROM reauthentication_tokens WHERE expires_at < ts(?)",
@@ -32,7 +37,7 @@ void auth_sweep(struct store *s, int64_t now)
 		bool row;
 		if (store_prepare(s, SWEEPS[i], &st))
 			continue;
-		store_bind_int(st, 1, now);
+		store_bind_int(st, 1, now - GRACE);
 		if (store_step(st, &row))
 			log_warn("janitor: %s failed", SWEEPS[i]);
 		store_finalize(st);

@@ -21,6 +21,7 @@
 #define REAUTH_TTL     180
 #define REAUTH_FRESH   60 /* a passkey sign-in this recent counts as reauthentication */
 #define BODY_FIELD_MAX (96u * 1024u)
+#define MAX_PASSKEYS   100 /* per user: bounds the lists and the options they go into */
 
 /* pubKeyCredParams, in Pocket ID's order */
 static const int ALGS[] = {COSE_ES256, COSE_ES384, COSE_ES512, COSE_RS256, COSE_RS384,
@@ -55,7 +56,9 @@ static const char *iso_time(struct http_req *r, int64_t t)
 	char buf[32];
 	time_t tt = (time_t)t;
 	struct tm tm;
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&tt, &tm));
+	if (!gmtime_r(&tt, &tm))
+		return "1970-01-01T00:00:00Z";
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return arena_strdup(&r->arena, buf);
 }
 
@@ -195,6 +198,9 @@ static bool b64_member(struct http_req *r, const json_t *obj, const char *name, 
 	json_t *v = json_object_get(obj, name);
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v);
+	/* some clients pad base64url; go-webauthn accepts that, so do we */
+	while (s && len > 0 && s[len - 1] == '=')
+		len--;
 	if (!s || len == 0 || len > b64url_encoded_len(max))
 		return false;
 	return arena_b64url_decode(&r->arena, s, len, out, n) == SY_OK && *n <= max;
@@ -218,11 +224,12 @@ static enum sy_err read_body(struct http_req *r, json_t **body, json_t **respons
 /* rawId, and id when present, must both be the credential id. */
 static bool read_cred_id(struct http_req *r, const json_t *body, uint8_t **id, size_t *n)
 {
-	if (!b64_member(r, body, "rawId", WEBAUTHN_MAX_CRED_ID, id, n))
+	uint8_t *other;
+	size_t on;
+	if (!b64_member(r, body, "rawId", WEBAUTHN_MAX_CRED_ID, id, n) ||
+	    !b64_member(r, body, "id", WEBAUTHN_MAX_CRED_ID, &other, &on))
 		return false;
-	const json_t *other = json_object_get(body, "id");
-	return json_is_string(other) &&
-	       strcmp(json_string_value(other), json_string_value(json_object_get(body, "rawId"))) == 0;
+	return bytes_eq(*id, *n, other, on);
 }
 
 /* ---- credentials ---- */
@@ -288,13 +295,32 @@ static json_t *exclude_list(struct http_req *r, struct store *s, const char *use
 	return list;
 }
 
+/* Refuses a new passkey for a user who already has MAX_PASSKEYS. */
+static enum sy_err room_for_passkey(struct http_req *r, struct store *s, const char *user_id)
+{
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s, "SELECT count(*) FROM webauthn_credentials WHERE user_id = ?", &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, user_id);
+	bool row;
+	e = store_step(st, &row);
+	int64_t n = !e && row ? store_col_int(st, 0) : 0;
+	store_finalize(st);
+	if (!e && n >= MAX_PASSKEYS)
+		e = http_fail(r, SY_E_INVALID, "too_many_passkeys",
+		              arena_printf(&r->arena, "You already have %d passkeys; delete one before adding another",
+		                           MAX_PASSKEYS));
+	return e;
+}
+
 enum sy_err passkey_register_start(struct http_req *r)
 {
 	struct store *s;
 	struct session me;
 	char *challenge;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)) ||
+	if ((e = auth_store(r, &s)) || (e = auth_session_only(r, s, &me)) || (e = room_for_passkey(r, s, me.user.id)) ||
 	    (e = ceremony_start(r, me.user.id, &challenge)))
 		return e;
 	json_t *params = json_array();
@@ -438,6 +464,10 @@ enum sy_err passkey_register_finish(struct http_req *r)
 	}
 	const char *name = passkey_name(r, cred.aaguid);
 	char id[37];
+	if ((e = room_for_passkey(r, s, me.user.id))) {
+		free(transports);
+		return e;
+	}
 	e = store_credential(r, s, me.user.id, &cred, name, transports ? transports : "[]", id);
 	free(transports);
 	if (e)
@@ -571,21 +601,32 @@ static enum sy_err verify_assertion(struct http_req *r, struct store *s, const s
 	return SY_OK;
 }
 
-static enum sy_err credential_touch(struct store *s, const struct cred_touch *t)
+/* Stores the new counter, but only over a lower one: two sign-ins verified at
+ * once against the same stored count must not let the lower count win, and
+ * the later one is refused like any counter that does not increase. Synced
+ * passkeys (count 0) only ever change their backup state. */
+static enum sy_err credential_touch(struct http_req *r, struct store *s, const struct cred_touch *t)
 {
 	if (!t->changed)
 		return SY_OK;
 	struct store_stmt *st;
-	enum sy_err e =
-	        store_prepare(s, "UPDATE webauthn_credentials SET sign_count = ?, backup_state = ? WHERE id = ?", &st);
+	enum sy_err e = store_prepare(s,
+	                              "UPDATE webauthn_credentials SET sign_count = ?, backup_state = ? "
+	                              "WHERE id = ? AND (sign_count < ? OR ? = 0) RETURNING id",
+	                              &st);
 	if (e)
 		return e;
 	store_bind_int(st, 1, t->sign_count);
 	store_bind_int(st, 2, t->backup_state);
 	store_bind_text(st, 3, t->id);
+	store_bind_int(st, 4, t->sign_count);
+	store_bind_int(st, 5, t->sign_count);
 	bool row;
 	e = store_step(st, &row);
 	store_finalize(st);
+	if (!e && !row)
+		return auth_failed(r,
+		                   "the signature counter did not increase (a concurrent sign-in stored a higher one)");
 	return e;
 }
 
@@ -600,7 +641,7 @@ static enum sy_err assertion_commit(struct http_req *r, struct store *s, const s
 	if ((e = ceremony_consume(s, c)) == SY_E_CONFLICT)
 		e = invalid_session(r);
 	if (!e)
-		e = credential_touch(s, t);
+		e = credential_touch(r, s, t);
 	if (!e && event)
 		audit_record(r, s, event, user_id, NULL);
 	if (!e)

@@ -92,6 +92,10 @@ char *arena_b64url(struct arena *a, const uint8_t *in, size_t n) SY_WARN_UNUSED;
 enum sy_err arena_b64url_decode(struct arena *a, const char *in, size_t n, uint8_t **out,
                                 size_t *outlen) SY_WARN_UNUSED;
 void hex_encode(const uint8_t *in, size_t n, char *out); /* lower case, writes NUL */
+/* s as valid UTF-8 of at most max bytes, in the arena: each byte that does
+ * not start a valid sequence becomes '?', and the cut falls between
+ * characters. NULL when the arena is full. */
+char *utf8_clean(struct arena *a, const char *s, size_t max) SY_WARN_UNUSED;
 /* n hex digits (either case) into n/2 bytes; SY_E_INVALID on odd n or a non-digit. */
 enum sy_err hex_decode(const char *in, size_t n, uint8_t *out) SY_WARN_UNUSED;
 

@@ -173,3 +173,46 @@ enum sy_err hex_decode(const char *in, size_t n, uint8_t *out)
 	}
 	return SY_OK;
 }
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t len = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
+	             : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+	             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+	                                            : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) || (p[0] == 0xf0 && p[1] < 0x90) ||
+	    (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return len;
+}
+
+char *utf8_clean(struct arena *a, const char *s, size_t max)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = arena_alloc(a, (n < max ? n : max) + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t put = len ? len : 1;
+		if (o + put > max)
+			break;
+		if (len)
+			memcpy(out + o, s + i, len);
+		else
+			out[o] = '?';
+		o += put;
+		i += len ? len : 1;
+	}
+	out[o] = '\0';
+	return out;
+}

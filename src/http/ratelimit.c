@@ -87,8 +87,11 @@ static enum sy_err take(struct http_req *r, struct policy *p)
 	if (!on)
 		return SY_OK;
 	uint8_t addr[16] = {0};
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	if (!ip_parse(r->client_ip, strlen(r->client_ip), addr))
 		memset(addr, 0xff, sizeof addr); /* UNIX socket peers share one bucket */
+	else if (memcmp(addr, v4mapped, sizeof v4mapped) != 0)
+		memset(addr + 8, 0, 8); /* an IPv6 client usually has a whole /64: one bucket for it */
 	int64_t now = now_ns();
 	enum sy_err e = SY_OK;
 	pthread_mutex_lock(&p->lock);

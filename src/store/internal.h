@@ -19,6 +19,8 @@ struct store_ops {
 	void (*finalize)(struct store_stmt *st);
 	const char *(*errmsg)(struct store *s);
 	void (*close)(struct store *s);
+	/* NULL: COMMIT as a plain statement */
+	enum sy_err (*commit)(struct store *s);
 };
 
 struct store {

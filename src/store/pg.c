@@ -201,6 +201,27 @@ static const uint8_t *pg_col_blob(struct store_stmt *base, int i, struct arena *
 	return out;
 }
 
+/* PostgreSQL answers COMMIT with ROLLBACK, and libpq with success, when a
+ * statement of the transaction failed; and a connection reset by heal() has
+ * no transaction left to commit. Either way the caller must hear that its
+ * writes did not happen. */
+static enum sy_err pg_commit(struct store *s)
+{
+	PGconn *c = conn_of(s);
+	if (PQtransactionStatus(c) != PQTRANS_INTRANS) {
+		log_error("postgres: COMMIT refused: the transaction %s",
+		          PQtransactionStatus(c) == PQTRANS_INERROR ? "had a failed statement" : "is gone");
+		return SY_E_STORE;
+	}
+	PGresult *r = PQexec(c, "COMMIT");
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	enum sy_err e = ok ? SY_OK : PQresultStatus(r) == PGRES_COMMAND_OK ? SY_E_STORE : result_error(c, r);
+	if (!ok && e == SY_E_STORE)
+		log_error("postgres: COMMIT answered %s", PQcmdStatus(r));
+	PQclear(r);
+	return e;
+}
+
 static void pg_finalize(struct store_stmt *base)
 {
 	struct pg_stmt *st = (struct pg_stmt *)base;
@@ -237,6 +258,7 @@ static const struct store_ops PG_OPS = {
         .finalize = pg_finalize,
         .errmsg = pg_errmsg,
         .close = pg_close,
+        .commit = pg_commit,
 };
 
 enum sy_err store_pg_open(const char *url, struct store **out, char *err, size_t errlen)

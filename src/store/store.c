@@ -130,7 +130,7 @@ enum sy_err store_begin(struct store *s)
 
 enum sy_err store_commit(struct store *s)
 {
-	enum sy_err e = run(s, "COMMIT");
+	enum sy_err e = s->ops->commit ? s->ops->commit(s) : run(s, "COMMIT");
 	/* a failed COMMIT leaves the transaction open for the caller's rollback */
 	if (s->kind == STORE_SQLITE && !e)
 		store_sqlite_write_lock(false);

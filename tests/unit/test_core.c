@@ -140,6 +140,24 @@ static void random_strings_use_the_whole_alphabet(void **state)
 	assert_string_equal(one, "x");
 }
 
+static void utf8_cleaning(void **state)
+{
+	(void)state;
+	struct arena a;
+	arena_init(&a, 0);
+	assert_string_equal(utf8_clean(&a, "Mozilla/5.0 (X11)", 512), "Mozilla/5.0 (X11)");
+	assert_string_equal(utf8_clean(&a, "x\xffy", 512), "x?y");
+	assert_string_equal(utf8_clean(&a, "\xc0\xaf", 512), "??");           /* overlong '/' */
+	assert_string_equal(utf8_clean(&a, "\xed\xa0\x80", 512), "???");      /* a surrogate */
+	assert_string_equal(utf8_clean(&a, "\xf4\x90\x80\x80", 512), "????"); /* above U+10FFFF */
+	assert_string_equal(utf8_clean(&a, "caf\xc3\xa9", 512), "caf\xc3\xa9");
+	/* the cut never splits a character */
+	assert_string_equal(utf8_clean(&a, "caf\xc3\xa9", 4), "caf");
+	assert_string_equal(utf8_clean(&a, "\xe2\x82\xac\xe2\x82\xac", 5), "\xe2\x82\xac");
+	assert_string_equal(utf8_clean(&a, "abc", 0), "");
+	arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +170,7 @@ int main(void)
 	        cmocka_unit_test(parse_long_bounds),
 	        cmocka_unit_test(hex_roundtrip_and_refusals),
 	        cmocka_unit_test(random_strings_use_the_whole_alphabet),
+	        cmocka_unit_test(utf8_cleaning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

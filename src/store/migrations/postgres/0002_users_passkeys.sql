@@ -24,6 +24,9 @@ CREATE TABLE users (
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
     email_verified BOOLEAN NOT NULL DEFAULT FALSE
 );
+-- ours: an email address is taken whatever its case (Pocket ID checks in the
+-- application only, which two concurrent requests can both pass)
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
 
 CREATE TABLE user_groups (
     id TEXT NOT NULL PRIMARY KEY,
