@@ -26,15 +26,11 @@ static enum sy_err healthz(struct http_req *r)
 }
 
 #define KB 1024u
-/* Body limits: a passkey response with attestation fits in 256 KiB; profile
- * forms and names in 16 KiB. */
+/* The passkey and session routes, and the protocol endpoints; other modules
+ * bring their own tables (TABLES below). Body limits: a passkey response with
+ * attestation fits in 256 KiB; forms and names in 16 KiB. */
 static const struct http_route ROUTES[] = {
         {HTTP_GET, "/healthz", healthz, 0, 0, HTTP_LIMIT_NONE},
-        {HTTP_GET, "/api/application-configuration", appcfg_public_handler, 0, 0, HTTP_LIMIT_NONE},
-        {HTTP_GET, "/api/signup/setup", setup_get, 0, 0, HTTP_LIMIT_NONE},
-        {HTTP_POST, "/api/signup/setup", setup_post, 16 * KB, 0, HTTP_LIMIT_NONE},
-        {HTTP_GET, "/api/users/me", users_me_get, 0, 0, HTTP_LIMIT_NONE},
-        {HTTP_PUT, "/api/users/me", users_me_put, 16 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/users/:id/one-time-access-token", code_create_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/one-time-access-token/:token", code_exchange_handler, 16 * KB, 0, HTTP_LIMIT_ONE_TIME_ACCESS},
         {HTTP_GET, "/api/webauthn/register/start", passkey_register_start, 0, 0, HTTP_LIMIT_NONE},
@@ -51,6 +47,50 @@ static const struct http_route ROUTES[] = {
          HTTP_LIMIT_NONE},
         {HTTP_GET, "/.well-known/jwks.json", oidc_jwks_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
 };
+
+/* Every module's routes, in one table for the router. The router takes the
+ * first pattern that matches, so patterns with fewer :params go first
+ * (/api/users/me before /api/users/:id); the order within a module is kept. */
+struct route_table {
+	const struct http_route *const *routes;
+	const size_t *len;
+};
+static const struct http_route *const core_routes = ROUTES;
+static const size_t core_routes_len = sizeof ROUTES / sizeof ROUTES[0];
+static const struct route_table TABLES[] = {
+        {&core_routes, &core_routes_len},
+        {&admin_routes, &admin_routes_len},
+};
+
+static size_t params_in(const char *pattern)
+{
+	size_t n = 0;
+	for (const char *p = pattern; (p = strstr(p, "/:")); p += 2)
+		n++;
+	return n;
+}
+
+static struct http_route *all_routes(size_t *n)
+{
+	*n = 0;
+	for (size_t t = 0; t < sizeof TABLES / sizeof TABLES[0]; t++)
+		*n += *TABLES[t].len;
+	struct http_route *all = sy_calloc(*n, sizeof *all);
+	size_t k = 0;
+	for (size_t t = 0; t < sizeof TABLES / sizeof TABLES[0]; t++)
+		for (size_t i = 0; i < *TABLES[t].len; i++) {
+			/* insertion sort, stable: after every route with at most as many params */
+			struct http_route r = (*TABLES[t].routes)[i];
+			size_t at = k, p = params_in(r.pattern);
+			while (at > 0 && params_in(all[at - 1].pattern) > p) {
+				all[at] = all[at - 1];
+				at--;
+			}
+			all[at] = r;
+			k++;
+		}
+	return all;
+}
 
 static enum sy_err prepare(const struct sy_config *cfg, struct jws_key *key, char *err, size_t errlen)
 {
@@ -88,8 +128,11 @@ int app_serve(const struct sy_config *cfg)
 		http_ratelimit_setup(!cfg->disable_rate_limiting && strcmp(cfg->app_env, "test") != 0);
 		store_thread_setup(cfg->db_connection_string);
 		auth_janitor_start();
-		e = http_serve(cfg, ROUTES, sizeof ROUTES / sizeof ROUTES[0], err, sizeof err);
+		size_t n;
+		struct http_route *routes = all_routes(&n);
+		e = http_serve(cfg, routes, n, err, sizeof err);
 		auth_janitor_stop();
+		free(routes);
 	}
 	if (e)
 		fprintf(stderr, "%s\n", *err ? err : sy_err_name(e));

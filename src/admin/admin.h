@@ -11,8 +11,13 @@
 #include "../core/core.h"
 
 struct http_req;
+struct http_route;
 struct store;
 struct store_stmt;
+
+/* routes.c: this module's routes, merged with the others' by app.c. */
+extern const struct http_route *const admin_routes;
+extern const size_t admin_routes_len;
 
 /* appconfig.c: reference §6. Values are strings, as in Pocket ID. Loaded once
  * at start-up: the defaults, or with UI_CONFIG_DISABLED=true the environment
