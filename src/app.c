@@ -105,6 +105,8 @@ static enum sy_err prepare(const struct sy_config *cfg, struct jws_key *key, cha
 		e = keyring_load(s, cfg->encryption_key, key, instance, sizeof instance, err, errlen);
 	if (!e)
 		log_info("instance %s, signing key %s (%s)", instance, key->kid, jws_alg_name(key->alg));
+	if (!e && (e = appcfg_load(s)))
+		snprintf(err, errlen, "cannot read the application configuration: %s", store_errmsg(s));
 	store_close(s);
 	return e;
 }
@@ -116,9 +118,9 @@ int app_serve(const struct sy_config *cfg)
 		         cfg->trusted_platform);
 	char err[1024] = "";
 	struct jws_key key = {0};
-	enum sy_err e = prepare(cfg, &key, err, sizeof err);
+	enum sy_err e = appcfg_init(cfg, getenv_wrapper, err, sizeof err);
 	if (!e)
-		e = appcfg_init(cfg, getenv_wrapper, err, sizeof err);
+		e = prepare(cfg, &key, err, sizeof err);
 	if (!e)
 		e = oidc_wellknown_init(cfg, &key);
 	if (!e) {

@@ -19,17 +19,50 @@ struct store_stmt;
 extern const struct http_route *const admin_routes;
 extern const size_t admin_routes_len;
 
-/* appconfig.c: reference §6. Values are strings, as in Pocket ID. Loaded once
- * at start-up: the defaults, or with UI_CONFIG_DISABLED=true the environment
- * (validated: a bad value stops start-up naming the variable). Read-only
- * afterwards, so readers need no lock. */
+/* list.c: Pocket ID's paginated lists (reference §0.1). */
+struct list_column {
+	const char *name; /* as the client names it: "createdAt" */
+	const char *sql;  /* a fixed SQL expression: "u.created_at" */
+};
+struct list_req {
+	long page, limit;
+	int64_t offset, total;
+	const char *order; /* "ORDER BY" expression: the asked column, then def_order */
+	const char *search;
+};
+/* Reads pagination[page|limit], sort[column|direction] (columns outside cols are
+ * ignored) and search. def_order is the SQL tiebreak ("u.username, u.id"). */
+enum sy_err list_parse(struct http_req *r, const struct list_column *cols, size_t ncols, const char *def_order,
+                       struct list_req *out) SY_WARN_UNUSED;
+/* filters[field] or filters[field][]; NULL when absent. */
+const char *list_filter(struct http_req *r, const char *field);
+/* A boolean filter: 1, 0, or -1 when absent or not "true"/"false". */
+int list_filter_bool(struct http_req *r, const char *field);
+/* "%search%" with LIKE's wildcards escaped (use ESCAPE '\'). */
+char *list_like(struct http_req *r, const char *search);
+/* Sets total and offset, clamping a page past the end to the last page. */
+void list_clamp(struct list_req *q, int64_t total);
+/* {"data": data, "pagination": {...}}; takes data. */
+json_t *list_envelope(json_t *data, const struct list_req *q);
+
+/* appconfig.c: reference §6. Values are strings, as in Pocket ID: the
+ * defaults, then the stored settings (appcfg_load), or with
+ * UI_CONFIG_DISABLED=true the environment (validated: a bad value stops
+ * start-up naming the variable). Readers need no lock. */
 enum sy_err appcfg_init(const struct sy_config *cfg, config_getenv_fn get, char *err, size_t errlen) SY_WARN_UNUSED;
 void appcfg_free(void);
 const char *appcfg_str(const char *key);
 bool appcfg_bool(const char *key);
 long appcfg_long(const char *key);
+/* The settings stored in the database (table app_config) over the defaults;
+ * called at start-up and by the janitor, so that every instance sharing the
+ * database follows a change. Does nothing with UI_CONFIG_DISABLED. */
+enum sy_err appcfg_load(struct store *s) SY_WARN_UNUSED;
 /* GET /api/application-configuration: the public keys. */
 enum sy_err appcfg_public_handler(struct http_req *r);
+/* GET /api/application-configuration/all and PUT (full replace), admin only. */
+enum sy_err appcfg_all_handler(struct http_req *r);
+enum sy_err appcfg_put_handler(struct http_req *r);
 
 /* users.c: the `users` table and Pocket ID's UserDto. */
 struct user {
@@ -50,12 +83,49 @@ json_t *user_dto(struct store *s, const struct user *u, bool relations);
 enum sy_err user_read_body(struct http_req *r, const json_t *body, struct user *u) SY_WARN_UNUSED;
 /* Inserts u (u->id is set here); SY_E_CONFLICT answered as Pocket ID does. */
 enum sy_err user_insert(struct http_req *r, struct store *s, struct user *u) SY_WARN_UNUSED;
+/* 409 already_in_use when another user has u's username or email. */
+enum sy_err user_conflict(struct http_req *r, struct store *s, const struct user *u) SY_WARN_UNUSED;
+/* Writes every field of u (including the admin-only flags). */
+enum sy_err user_save(struct http_req *r, struct store *s, const struct user *u) SY_WARN_UNUSED;
 enum sy_err users_me_get(struct http_req *r);
 enum sy_err users_me_put(struct http_req *r);
+
+/* users_admin.c: the admin routes of reference §1.4. */
+enum sy_err users_list_handler(struct http_req *r);
+enum sy_err users_get_handler(struct http_req *r);
+enum sy_err users_create_handler(struct http_req *r);
+enum sy_err users_update_handler(struct http_req *r);
+enum sy_err users_delete_handler(struct http_req *r);
+enum sy_err users_groups_handler(struct http_req *r);
+enum sy_err users_set_groups_handler(struct http_req *r);
 
 /* setup.c: the first administrator (reference §1.14). */
 enum sy_err setup_get(struct http_req *r);
 enum sy_err setup_post(struct http_req *r);
+
+/* groups.c: user groups (reference §1.5). */
+json_t *groups_of_user(struct store *s, const char *user_id);
+/* Replaces the groups of a user (of_user) or the users of a group; ids that
+ * do not exist are skipped. In its own transaction. */
+enum sy_err memberships_replace(struct http_req *r, struct store *s, bool of_user, const char *id,
+                                const json_t *ids) SY_WARN_UNUSED;
+/* RFC 3339 UTC, as Pocket ID's JSON shows times. */
+void iso8601(int64_t t, char out[32]);
+enum sy_err groups_list_handler(struct http_req *r);
+enum sy_err groups_get_handler(struct http_req *r);
+enum sy_err groups_create_handler(struct http_req *r);
+enum sy_err groups_update_handler(struct http_req *r);
+enum sy_err groups_delete_handler(struct http_req *r);
+enum sy_err groups_set_users_handler(struct http_req *r);
+
+/* claims.c: custom claims of a user or a group (reference §1.12). */
+enum claim_owner { CLAIMS_USER, CLAIMS_GROUP };
+json_t *claims_json(struct store *s, enum claim_owner owner, const char *id);
+/* Replaces the owner's claims with list (already checked), inside the caller's transaction. */
+enum sy_err claims_replace(struct store *s, enum claim_owner owner, const char *id, const json_t *list) SY_WARN_UNUSED;
+enum sy_err claims_user_handler(struct http_req *r);
+enum sy_err claims_group_handler(struct http_req *r);
+enum sy_err claims_suggestions_handler(struct http_req *r);
 
 /* audit.c: one row of the audit log with the request's address and user
  * agent. data is a flat object of strings (taken); NULL for none. A failure

@@ -4,11 +4,15 @@
  * Pocket ID keeps them; an empty string means the default.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../auth/auth.h"
 #include "../http/http.h"
+#include "../store/store.h"
 #include "admin.h"
 
 enum ac_type { AC_STRING, AC_BOOL, AC_INT, AC_ENUM, AC_JSON_ARRAY };
@@ -78,8 +82,36 @@ static const struct ac_key KEYS[] = {
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-static char *values[NKEYS];
+/* The settings in force: an immutable snapshot, replaced whole when they
+ * change, so readers on every thread use it without a lock. Replaced
+ * snapshots are kept until exit (a change is a rare admin action), because a
+ * reader may still hold a string of one. */
+struct snapshot {
+	char *v[NKEYS];
+	struct snapshot *retired;
+};
+static _Atomic(struct snapshot *) current;
+static struct snapshot *retired;
+static pthread_mutex_t swap_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool ui_disabled;
+
+static void publish(struct snapshot *next)
+{
+	pthread_mutex_lock(&swap_lock);
+	struct snapshot *old = atomic_exchange(&current, next);
+	if (old) {
+		old->retired = retired;
+		retired = old;
+	}
+	pthread_mutex_unlock(&swap_lock);
+}
+
+static void snapshot_free(struct snapshot *sn)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		free(sn->v[i]);
+	free(sn);
+}
 
 static const struct ac_key *find(const char *key, size_t *idx)
 {
@@ -188,39 +220,80 @@ static char *env_value(const struct ac_key *k, config_getenv_fn get, char *err, 
 enum sy_err appcfg_init(const struct sy_config *cfg, config_getenv_fn get, char *err, size_t errlen)
 {
 	ui_disabled = cfg->ui_config_disabled;
+	struct snapshot *sn = sy_calloc(1, sizeof *sn);
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct ac_key *k = &KEYS[i];
-		free(values[i]);
-		values[i] = NULL;
 		bool failed = false;
 		char *v = ui_disabled ? env_value(k, get, err, errlen, &failed) : NULL;
-		if (failed)
-			return SY_E_CONFIG;
-		if (!v) {
-			values[i] = sy_strdup(k->def);
-			continue;
-		}
-		const char *problem = NULL, *ok = validate(k, v, &problem);
-		if (!ok) {
+		const char *problem = NULL, *ok = v ? validate(k, v, &problem) : k->def;
+		if (!failed && !ok) {
 			if (k->flags & AC_SECRET)
 				snprintf(err, errlen, "config error: %s %s", k->env, problem);
 			else
 				snprintf(err, errlen, "config error: %s=\"%.80s\" %s", k->env, v, problem);
-			free(v);
+		}
+		sn->v[i] = ok ? sy_strdup(ok) : NULL;
+		free(v);
+		if (failed || !ok) {
+			snapshot_free(sn);
 			return SY_E_CONFIG;
 		}
-		values[i] = sy_strdup(ok);
-		free(v);
 	}
+	publish(sn);
 	return SY_OK;
 }
 
 void appcfg_free(void)
 {
-	for (size_t i = 0; i < NKEYS; i++) {
-		free(values[i]);
-		values[i] = NULL;
+	struct snapshot *sn = atomic_exchange(&current, NULL);
+	if (sn)
+		snapshot_free(sn);
+	while (retired) {
+		struct snapshot *next = retired->retired;
+		snapshot_free(retired);
+		retired = next;
 	}
+}
+
+/* The stored settings over the defaults. A stored value that no longer
+ * validates (an older version's) is left out with a warning. */
+enum sy_err appcfg_load(struct store *s)
+{
+	if (ui_disabled)
+		return SY_OK;
+	struct snapshot *sn = sy_calloc(1, sizeof *sn);
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s, "SELECT key, value FROM app_config", &st);
+	bool row;
+	while (!e && !(e = store_step(st, &row)) && row) {
+		size_t i;
+		const char *problem = NULL, *v = store_col_text(st, 1);
+		const struct ac_key *k = find(store_col_text(st, 0), &i);
+		const char *ok = k ? validate(k, v, &problem) : NULL;
+		if (k && ok && !sn->v[i])
+			sn->v[i] = sy_strdup(ok);
+		else if (k && !ok)
+			log_warn("application configuration: stored %s %s; using the default", k->key, problem);
+	}
+	if (st)
+		store_finalize(st);
+	if (e) {
+		snapshot_free(sn);
+		return e;
+	}
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!sn->v[i])
+			sn->v[i] = sy_strdup(KEYS[i].def);
+	/* nothing changed: keep the snapshot readers have */
+	struct snapshot *cur = atomic_load(&current);
+	bool same = cur != NULL;
+	for (size_t i = 0; same && i < NKEYS; i++)
+		same = strcmp(cur->v[i], sn->v[i]) == 0;
+	if (same)
+		snapshot_free(sn);
+	else
+		publish(sn);
+	return SY_OK;
 }
 
 const char *appcfg_str(const char *key)
@@ -230,7 +303,8 @@ const char *appcfg_str(const char *key)
 		log_error("unknown application configuration key %s", key);
 		return "";
 	}
-	return values[i] ? values[i] : KEYS[i].def;
+	struct snapshot *sn = atomic_load(&current);
+	return sn && sn->v[i] ? sn->v[i] : KEYS[i].def;
 }
 
 bool appcfg_bool(const char *key)
@@ -260,4 +334,105 @@ enum sy_err appcfg_public_handler(struct http_req *r)
 	json_array_append_new(list,
 	                      json_pack("{s:s, s:s, s:s}", "key", "tracingEnabled", "type", "", "value", "false"));
 	return http_reply_json(r, 200, list);
+}
+
+static json_t *all_list(void)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *v = appcfg_str(KEYS[i].key);
+		/* Pocket ID masks secrets only when they come from the environment */
+		if (ui_disabled && (KEYS[i].flags & AC_SECRET) && *v)
+			v = "XXXXXXXXXX";
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b}", "key", KEYS[i].key, "type", "", "value",
+		                                      v, "isPublic", 0));
+	}
+	return list;
+}
+
+enum sy_err appcfg_all_handler(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)))
+		return e;
+	return http_reply_json(r, 200, all_list());
+}
+
+/* The PUT body's value for key i, validated as Pocket ID's update DTO does:
+ * booleans exactly "true" or "false"; empty or absent means the default. */
+static const char *put_value(struct http_req *r, const json_t *body, size_t i, bool *bad)
+{
+	const struct ac_key *k = &KEYS[i];
+	json_t *v = json_object_get(body, k->key);
+	if (!v || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
+		return k->def;
+	const char *problem = NULL, *ok = NULL;
+	if (!json_is_string(v))
+		problem = "must be a string";
+	else if (k->type == AC_BOOL && strcmp(json_string_value(v), "true") && strcmp(json_string_value(v), "false"))
+		problem = "must be true or false";
+	else
+		ok = validate(k, json_string_value(v), &problem);
+	if (ok)
+		return ok;
+	*bad = true;
+	(void)http_fail_field(r, k->key, "invalid", problem); /* recorded in r; the caller reports every field */
+	return NULL;
+}
+
+enum sy_err appcfg_put_handler(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	json_t *body = NULL;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)))
+		return e;
+	if (ui_disabled)
+		return http_fail(r, SY_E_DENIED, "ui_config_disabled",
+		                 "The configuration can't be changed because it is set by environment variables");
+	if ((e = http_json_parse(http_header_get(r, "Content-Type"), r->body, r->body_len, &body)))
+		return e;
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return SY_E_BODY;
+	}
+	const char *vals[NKEYS];
+	bool bad = false;
+	for (size_t i = 0; i < NKEYS; i++)
+		vals[i] = put_value(r, body, i, &bad);
+	if (bad) {
+		json_decref(body);
+		return SY_E_INVALID;
+	}
+	/* full replace: the table keeps what differs from the defaults */
+	struct store_stmt *st;
+	bool row;
+	e = store_begin(s);
+	if (!e && !(e = store_prepare(s, "DELETE FROM app_config", &st))) {
+		e = store_step(st, &row);
+		store_finalize(st);
+	}
+	for (size_t i = 0; !e && i < NKEYS; i++) {
+		if (strcmp(vals[i], KEYS[i].def) == 0)
+			continue;
+		if ((e = store_prepare(s, "INSERT INTO app_config (key, value) VALUES (?, ?)", &st)))
+			break;
+		store_bind_text(st, 1, KEYS[i].key);
+		store_bind_text(st, 2, vals[i]);
+		e = store_step(st, &row);
+		store_finalize(st);
+	}
+	json_decref(body); /* vals point into it */
+	if (!e)
+		e = store_commit(s);
+	if (e) {
+		store_rollback(s);
+		return e;
+	}
+	if ((e = appcfg_load(s)))
+		return e;
+	return http_reply_json(r, 200, all_list());
 }

@@ -6,10 +6,28 @@
 
 static const struct http_route ROUTES[] = {
         {HTTP_GET, "/api/application-configuration", appcfg_public_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/application-configuration/all", appcfg_all_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/application-configuration", appcfg_put_handler, 64 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_GET, "/api/signup/setup", setup_get, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/signup/setup", setup_post, 16 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_GET, "/api/users/me", users_me_get, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_PUT, "/api/users/me", users_me_put, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/users", users_list_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/users", users_create_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/users/:id", users_get_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/users/:id", users_update_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_DELETE, "/api/users/:id", users_delete_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/users/:id/groups", users_groups_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/users/:id/user-groups", users_set_groups_handler, 256 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/user-groups", groups_list_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/user-groups", groups_create_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/user-groups/:id", groups_get_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/user-groups/:id", groups_update_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_DELETE, "/api/user-groups/:id", groups_delete_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/user-groups/:id/users", groups_set_users_handler, 1024 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/custom-claims/suggestions", claims_suggestions_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/custom-claims/user/:userId", claims_user_handler, 512 * KB, 0, HTTP_LIMIT_NONE},
+        {HTTP_PUT, "/api/custom-claims/user-group/:userGroupId", claims_group_handler, 512 * KB, 0, HTTP_LIMIT_NONE},
 };
 const struct http_route *const admin_routes = ROUTES;
 const size_t admin_routes_len = sizeof ROUTES / sizeof ROUTES[0];

@@ -71,67 +71,15 @@ static json_t *nullable(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *claims_of(struct store *s, const char *column, const char *id)
-{
-	json_t *list = json_array();
-	struct store_stmt *st;
-	const char *sql = strcmp(column, "user_id") == 0
-	                          ? "SELECT key, value FROM custom_claims WHERE user_id = ? ORDER BY key"
-	                          : "SELECT key, value FROM custom_claims WHERE user_group_id = ? ORDER BY key";
-	if (store_prepare(s, sql, &st))
-		return list;
-	store_bind_text(st, 1, id);
-	bool row;
-	while (!store_step(st, &row) && row)
-		json_array_append_new(
-		        list, json_pack("{s:s, s:s}", "key", store_col_text(st, 0), "value", store_col_text(st, 1)));
-	store_finalize(st);
-	return list;
-}
-
-static json_t *groups_of(struct store *s, const char *user_id)
-{
-	json_t *list = json_array();
-	struct store_stmt *st;
-	if (store_prepare(s,
-	                  "SELECT g.id, g.friendly_name, g.name, g.ldap_id, epoch(g.created_at), "
-	                  "(SELECT count(*) FROM user_groups_users c WHERE c.user_group_id = g.id) "
-	                  "FROM user_groups g JOIN user_groups_users m ON m.user_group_id = g.id "
-	                  "WHERE m.user_id = ? ORDER BY g.name",
-	                  &st))
-		return list;
-	store_bind_text(st, 1, user_id);
-	bool row;
-	while (!store_step(st, &row) && row) {
-		char when[32] = "1970-01-01T00:00:00Z";
-		time_t t = (time_t)store_col_int(st, 4);
-		struct tm tm;
-		if (gmtime_r(&t, &tm))
-			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_t *g = json_pack(
-		        "{s:s, s:s, s:s, s:o, s:I, s:o, s:s}", "id", store_col_text(st, 0), "friendlyName",
-		        store_col_text(st, 1), "name", store_col_text(st, 2), "customClaims", json_array(), "userCount",
-		        (json_int_t)store_col_int(st, 5), "ldapId",
-		        store_col_null(st, 3) ? json_null() : json_string(store_col_text(st, 3)), "createdAt", when);
-		json_array_append_new(list, g);
-	}
-	store_finalize(st);
-	for (size_t i = 0; i < json_array_size(list); i++) {
-		json_t *g = json_array_get(list, i);
-		json_object_set_new(g, "customClaims",
-		                    claims_of(s, "user_group_id", json_string_value(json_object_get(g, "id"))));
-	}
-	return list;
-}
-
 json_t *user_dto(struct store *s, const struct user *u, bool relations)
 {
 	return json_pack("{s:s, s:s, s:o, s:b, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:b}", "id", u->id, "username",
 	                 u->username, "email", nullable(u->email), "emailVerified", u->email_verified, "firstName",
 	                 u->first_name ? u->first_name : "", "lastName", u->last_name ? u->last_name : "",
 	                 "displayName", u->display_name ? u->display_name : "", "isAdmin", u->is_admin, "locale",
-	                 nullable(u->locale), "customClaims", relations ? claims_of(s, "user_id", u->id) : json_array(),
-	                 "userGroups", relations ? groups_of(s, u->id) : json_array(), "ldapId", nullable(u->ldap_id),
+	                 nullable(u->locale), "customClaims",
+	                 relations ? claims_json(s, CLAIMS_USER, u->id) : json_array(), "userGroups",
+	                 relations ? groups_of_user(s, u->id) : json_array(), "ldapId", nullable(u->ldap_id),
 	                 "disabled", u->disabled);
 }
 
@@ -218,7 +166,7 @@ enum sy_err user_read_body(struct http_req *r, const json_t *body, struct user *
 }
 
 /* Which of username or email is taken by another user: Pocket ID's 409. */
-static enum sy_err conflict(struct http_req *r, struct store *s, const struct user *u)
+enum sy_err user_conflict(struct http_req *r, struct store *s, const struct user *u)
 {
 	struct user other;
 	if (!one_user(s, &r->arena, "SELECT " USER_COLS " FROM users WHERE username = ?", u->username, &other) &&
@@ -242,8 +190,9 @@ static void bind_text_or_null(struct store_stmt *st, int i, const char *v)
 
 enum sy_err user_insert(struct http_req *r, struct store *s, struct user *u)
 {
-	uuid_v4(u->id);
-	enum sy_err e = conflict(r, s, u);
+	if (!u->id[0])
+		uuid_v4(u->id);
+	enum sy_err e = user_conflict(r, s, u);
 	if (e)
 		return e;
 	struct store_stmt *st;
@@ -271,6 +220,39 @@ enum sy_err user_insert(struct http_req *r, struct store *s, struct user *u)
 	store_finalize(st);
 	if (e == SY_E_CONFLICT) /* lost a race with another insert */
 		return http_fail(r, SY_E_CONFLICT, "already_in_use", "Username or email is already in use");
+	return e;
+}
+
+enum sy_err user_save(struct http_req *r, struct store *s, const struct user *u)
+{
+	enum sy_err e = user_conflict(r, s, u);
+	if (e)
+		return e;
+	struct store_stmt *st;
+	if ((e = store_prepare(s,
+	                       "UPDATE users SET updated_at = ts(?), username = ?, email = ?, first_name = ?, "
+	                       "last_name = ?, display_name = ?, locale = ?, email_verified = ?, is_admin = ?, "
+	                       "disabled = ? WHERE id = ? RETURNING id",
+	                       &st)))
+		return e;
+	store_bind_int(st, 1, time(NULL));
+	store_bind_text(st, 2, u->username);
+	bind_text_or_null(st, 3, u->email);
+	store_bind_text(st, 4, u->first_name);
+	store_bind_text(st, 5, u->last_name);
+	store_bind_text(st, 6, u->display_name);
+	bind_text_or_null(st, 7, u->locale);
+	store_bind_int(st, 8, u->email_verified);
+	store_bind_int(st, 9, u->is_admin);
+	store_bind_int(st, 10, u->disabled);
+	store_bind_text(st, 11, u->id);
+	bool row;
+	e = store_step(st, &row);
+	store_finalize(st);
+	if (e == SY_E_CONFLICT)
+		return http_fail(r, SY_E_CONFLICT, "already_in_use", "Username or email is already in use");
+	if (!e && !row)
+		return http_fail(r, SY_E_NOTFOUND, "user_not_found", "User not found");
 	return e;
 }
 
@@ -309,29 +291,7 @@ enum sy_err users_me_put(struct http_req *r)
 	           (u.email || me.user.email)) {
 		u.email_verified = appcfg_bool("emailsVerified");
 	}
-	if ((e = conflict(r, s, &u)))
-		return e;
-	struct store_stmt *st;
-	if ((e = store_prepare(s,
-	                       "UPDATE users SET updated_at = ts(?), username = ?, email = ?, first_name = ?, "
-	                       "last_name = ?, display_name = ?, locale = ?, email_verified = ? WHERE id = ?",
-	                       &st)))
-		return e;
-	store_bind_int(st, 1, time(NULL));
-	store_bind_text(st, 2, u.username);
-	bind_text_or_null(st, 3, u.email);
-	store_bind_text(st, 4, u.first_name);
-	store_bind_text(st, 5, u.last_name);
-	store_bind_text(st, 6, u.display_name);
-	bind_text_or_null(st, 7, u.locale);
-	store_bind_int(st, 8, u.email_verified);
-	store_bind_text(st, 9, u.id);
-	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
-	if (e == SY_E_CONFLICT)
-		return http_fail(r, SY_E_CONFLICT, "already_in_use", "Username or email is already in use");
-	if (e)
+	if ((e = user_save(r, s, &u)))
 		return e;
 	return http_reply_json(r, 200, user_dto(s, &u, true));
 }

@@ -178,6 +178,7 @@ struct session {
 	struct user user;
 	const char *amr; /* "phr", "otp" or NULL */
 	int64_t iat;
+	bool api_key; /* authenticated by X-API-KEY, not a session */
 };
 /* Issues the session JWT for u and sets its cookie. amr is "phr" (passkey),
  * "otp" (login code, setup) or NULL. */

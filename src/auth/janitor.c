@@ -57,8 +57,12 @@ static void *run(void *arg)
 			break;
 		pthread_mutex_unlock(&lock);
 		struct store *s = store_thread();
-		if (s)
+		if (s) {
 			auth_sweep(s, time(NULL));
+			/* follow configuration changes made on other instances */
+			if (appcfg_load(s))
+				log_warn("janitor: cannot reload the application configuration");
+		}
 		pthread_mutex_lock(&lock);
 	}
 	pthread_mutex_unlock(&lock);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "../crypto/crypto.h"
 #include "../http/http.h"
 #include "../store/store.h"
@@ -132,12 +134,69 @@ enum sy_err auth_store(struct http_req *r, struct store **out)
 	return *out ? SY_OK : SY_E_STORE;
 }
 
+#define STATIC_USER_ID "00000000-0000-0000-0000-000000000000"
+#define LAST_USED_STEP 60 /* seconds: last_used_at is a hint, not a write per request */
+
+/* X-API-KEY (reference §0.2, §8.4): STATIC_API_KEY acts as a synthetic admin;
+ * other keys are looked up by their SHA-256 and act as their owner. */
+static enum sy_err api_key_user(struct http_req *r, struct store *s, struct session *out)
+{
+	const char *key = http_header_get(r, "X-API-KEY");
+	if (!key || !*key || strlen(key) > 256)
+		return SY_E_UNAUTH;
+	if (CFG->static_api_key && sy_ct_equal(key, strlen(key), CFG->static_api_key, strlen(CFG->static_api_key))) {
+		snprintf(out->user.id, sizeof out->user.id, "%s", STATIC_USER_ID);
+		out->user.username = "static-api-key";
+		out->user.first_name = out->user.last_name = out->user.display_name = "";
+		out->user.is_admin = true;
+		out->api_key = true;
+		return SY_OK;
+	}
+	char hash[65];
+	uint8_t digest[32];
+	unsigned int dlen = 0;
+	EVP_Digest(key, strlen(key), digest, &dlen, EVP_sha256(), NULL);
+	hex_encode(digest, sizeof digest, hash);
+	int64_t now = time(NULL);
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(
+	        s, "SELECT user_id, id, epoch(last_used_at) FROM api_keys WHERE key = ? AND expires_at > ts(?)", &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, hash);
+	store_bind_int(st, 2, now);
+	bool row;
+	e = store_step(st, &row);
+	char *owner = !e && row ? arena_strdup(&r->arena, store_col_text(st, 0)) : NULL;
+	char *id = !e && row ? arena_strdup(&r->arena, store_col_text(st, 1)) : NULL;
+	bool stale = !e && row && (store_col_null(st, 2) || store_col_int(st, 2) + LAST_USED_STEP < now);
+	store_finalize(st);
+	if (e)
+		return e;
+	if (!owner || !id)
+		return SY_E_UNAUTH;
+	if ((e = user_get(s, &r->arena, owner, &out->user)))
+		return e == SY_E_NOTFOUND ? SY_E_UNAUTH : e;
+	if (out->user.disabled)
+		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+	out->api_key = true;
+	if (stale && !store_prepare(s, "UPDATE api_keys SET last_used_at = ts(?) WHERE id = ?", &st)) {
+		store_bind_int(st, 1, now);
+		store_bind_text(st, 2, id);
+		if (store_step(st, &row))
+			log_warn("api key %s: cannot record its use", id);
+		store_finalize(st);
+	}
+	return SY_OK;
+}
+
 enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out)
 {
 	const char *token = token_of(r), *sub = NULL;
 	memset(out, 0, sizeof *out);
+	/* a missing or invalid session falls back to an API key, as in Pocket ID */
 	if (!token || verify(r, token, out, &sub))
-		return SY_E_UNAUTH;
+		return api_key_user(r, s, out);
 	enum sy_err e = user_get(s, &r->arena, sub, &out->user);
 	if (e == SY_E_NOTFOUND)
 		return SY_E_UNAUTH;
@@ -150,9 +209,12 @@ enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out)
 
 enum sy_err auth_session_only(struct http_req *r, struct store *s, struct session *out)
 {
-	if (!token_of(r) && http_header_get(r, "X-API-KEY"))
+	enum sy_err e = auth_user(r, s, out);
+	if (!e && out->api_key)
 		return http_fail(r, SY_E_DENIED, "api_key_auth_not_allowed", "API key authentication is not allowed");
-	return auth_user(r, s, out);
+	if (e == SY_E_UNAUTH && http_header_get(r, "X-API-KEY"))
+		return http_fail(r, SY_E_DENIED, "api_key_auth_not_allowed", "API key authentication is not allowed");
+	return e;
 }
 
 enum sy_err auth_admin(struct http_req *r, struct store *s, struct session *out)

@@ -104,6 +104,8 @@ const struct http_route *http_route_match(struct arena *a, const struct http_rou
 /* request.c */
 const char *http_header_get(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
+/* Every value of a repeated query parameter, in order: at most max. */
+size_t http_query_all(struct http_req *r, const char *name, const char **out, size_t max);
 const char *http_param(struct http_req *r, const char *name);
 const char *http_cookie(struct http_req *r, const char *name);
 /* Cookie header parser: the value of `name`, or NULL. Bounded; never allocates

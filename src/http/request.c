@@ -24,6 +24,28 @@ const char *http_query(struct http_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_all {
+	const char *name;
+	const char **out;
+	size_t n, max;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct query_all *q = cls;
+	if (key && value && strcmp(key, q->name) == 0 && q->n < q->max)
+		q->out[q->n++] = value;
+	return MHD_YES;
+}
+
+size_t http_query_all(struct http_req *r, const char *name, const char **out, size_t max)
+{
+	struct query_all q = {name, out, 0, max};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect, &q);
+	return q.n;
+}
+
 const char *http_param(struct http_req *r, const char *name)
 {
 	for (size_t i = 0; i < r->nparams; i++)
