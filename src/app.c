@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "admin/images.h"
 #include "app.h"
 #include "auth/auth.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "integrations/integrations.h"
 #include "oidc/oidc.h"
 #include "store/store.h"
 
@@ -42,6 +44,8 @@ static const struct http_route ROUTES[] = {
         {HTTP_GET, "/api/webauthn/credentials", passkey_list, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_PATCH, "/api/webauthn/credentials/:id", passkey_rename, 16 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_DELETE, "/api/webauthn/credentials/:id", passkey_delete, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/users/:id/webauthn-credentials", passkey_admin_list, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_DELETE, "/api/users/:id/webauthn-credentials/:credentialId", passkey_admin_delete, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_GET, "/.well-known/openid-configuration", oidc_discovery_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
         {HTTP_GET, "/.well-known/oauth-authorization-server", oidc_discovery_handler, 0, HTTP_ROUTE_CORS,
          HTTP_LIMIT_NONE},
@@ -60,6 +64,7 @@ static const size_t core_routes_len = sizeof ROUTES / sizeof ROUTES[0];
 static const struct route_table TABLES[] = {
         {&core_routes, &core_routes_len},
         {&admin_routes, &admin_routes_len},
+        {&images_routes, &images_routes_len},
 };
 
 static size_t params_in(const char *pattern)
@@ -129,11 +134,13 @@ int app_serve(const struct sy_config *cfg)
 		/* Pocket ID never limits in its test mode */
 		http_ratelimit_setup(!cfg->disable_rate_limiting && strcmp(cfg->app_env, "test") != 0);
 		store_thread_setup(cfg->db_connection_string);
+		geoip_setup(cfg);
 		auth_janitor_start();
 		size_t n;
 		struct http_route *routes = all_routes(&n);
 		e = http_serve(cfg, routes, n, err, sizeof err);
 		auth_janitor_stop();
+		geoip_stop();
 		free(routes);
 	}
 	if (e)

@@ -70,6 +70,8 @@ struct user {
 	char *username, *email, *first_name, *last_name, *display_name, *locale, *ldap_id;
 	bool is_admin, disabled, email_verified;
 };
+/* One "@", a local part, a domain with a dot, no spaces or control bytes. */
+bool email_valid(const char *s);
 /* Loads a user by id into the arena; SY_E_NOTFOUND when there is none. */
 enum sy_err user_get(struct store *s, struct arena *a, const char *id, struct user *out) SY_WARN_UNUSED;
 /* By username or email (case-insensitive), for the CLI. */
@@ -90,7 +92,11 @@ enum sy_err user_save(struct http_req *r, struct store *s, const struct user *u)
 enum sy_err users_me_get(struct http_req *r);
 enum sy_err users_me_put(struct http_req *r);
 
-/* users_admin.c: the admin routes of reference §1.4. */
+/* users_admin.c: the admin routes of reference §1.4. A new user gets the
+ * sign-up defaults: the groups given (or signupDefaultUserGroupIDs when
+ * groups is not a list) and signupDefaultCustomClaims. */
+enum sy_err user_apply_defaults(struct http_req *r, struct store *s, const char *id,
+                                const json_t *groups) SY_WARN_UNUSED;
 enum sy_err users_list_handler(struct http_req *r);
 enum sy_err users_get_handler(struct http_req *r);
 enum sy_err users_create_handler(struct http_req *r);
@@ -98,6 +104,18 @@ enum sy_err users_update_handler(struct http_req *r);
 enum sy_err users_delete_handler(struct http_req *r);
 enum sy_err users_groups_handler(struct http_req *r);
 enum sy_err users_set_groups_handler(struct http_req *r);
+
+/* apikeys.c: reference §1.11. */
+enum sy_err apikeys_list_handler(struct http_req *r);
+enum sy_err apikeys_create_handler(struct http_req *r);
+enum sy_err apikeys_renew_handler(struct http_req *r);
+enum sy_err apikeys_delete_handler(struct http_req *r);
+
+/* signup.c: reference §1.14. */
+enum sy_err signup_handler(struct http_req *r);
+enum sy_err signup_tokens_create_handler(struct http_req *r);
+enum sy_err signup_tokens_list_handler(struct http_req *r);
+enum sy_err signup_tokens_delete_handler(struct http_req *r);
 
 /* setup.c: the first administrator (reference §1.14). */
 enum sy_err setup_get(struct http_req *r);
@@ -131,5 +149,10 @@ enum sy_err claims_suggestions_handler(struct http_req *r);
  * agent. data is a flat object of strings (taken); NULL for none. A failure
  * is logged, never returned: the action it records has already happened. */
 void audit_record(struct http_req *r, struct store *s, const char *event, const char *user_id, json_t *data);
+/* GET /api/audit-logs (own), /all, /filters/client-names, /filters/users. */
+enum sy_err audit_own_handler(struct http_req *r);
+enum sy_err audit_all_handler(struct http_req *r);
+enum sy_err audit_client_names_handler(struct http_req *r);
+enum sy_err audit_users_handler(struct http_req *r);
 
 #endif

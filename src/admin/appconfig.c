@@ -15,7 +15,7 @@
 #include "../store/store.h"
 #include "admin.h"
 
-enum ac_type { AC_STRING, AC_BOOL, AC_INT, AC_ENUM, AC_JSON_ARRAY };
+enum ac_type { AC_STRING, AC_BOOL, AC_INT, AC_ENUM, AC_JSON_ARRAY, AC_EMAIL };
 enum { AC_PUBLIC = 1, AC_SECRET = 2 };
 
 struct ac_key {
@@ -41,7 +41,7 @@ static const struct ac_key KEYS[] = {
         {"requireUserEmail", "REQUIRE_USER_EMAIL", AC_BOOL, "true", AC_PUBLIC, NULL, 0},
         {"smtpHost", "SMTP_HOST", AC_STRING, "", 0, NULL, 0},
         {"smtpPort", "SMTP_PORT", AC_STRING, "", 0, NULL, 0},
-        {"smtpFrom", "SMTP_FROM", AC_STRING, "", 0, NULL, 0},
+        {"smtpFrom", "SMTP_FROM", AC_EMAIL, "", 0, NULL, 0},
         {"smtpUser", "SMTP_USER", AC_STRING, "", 0, NULL, 0},
         {"smtpPassword", "SMTP_PASSWORD", AC_STRING, "", AC_SECRET, NULL, 0},
         {"smtpTls", "SMTP_TLS", AC_ENUM, "none", 0, "none|starttls|tls", 0},
@@ -181,6 +181,12 @@ static const char *validate(const struct ac_key *k, const char *v, const char **
 			*problem = "is not a JSON array";
 		return ok ? v : NULL;
 	}
+	case AC_EMAIL:
+		if (*v && !email_valid(v)) {
+			*problem = "is not an email address";
+			return NULL;
+		}
+		return v;
 	case AC_STRING:
 		if (k->max_len && (long)strlen(v) > k->max_len) {
 			*problem = "is too long";
@@ -392,7 +398,7 @@ enum sy_err appcfg_put_handler(struct http_req *r)
 		return e;
 	if (ui_disabled)
 		return http_fail(r, SY_E_DENIED, "ui_config_disabled",
-		                 "The configuration can't be changed because it is set by environment variables");
+		                 "The configuration can't be changed since the UI configuration is disabled");
 	if ((e = http_json_parse(http_header_get(r, "Content-Type"), r->body, r->body_len, &body)))
 		return e;
 	if (!json_is_object(body)) {

@@ -18,26 +18,47 @@
 /* Claims the protocol sets itself (OpenID Connect Core §5.1 and §2, JWT,
  * RFC 9068) or that Pocket ID derives from the account. */
 static const char *const RESERVED[] = {
-        "acr",          "address",
-        "amr",          "at_hash",
-        "aud",          "auth_time",
-        "azp",          "birthdate",
-        "c_hash",       "client_id",
-        "email",        "email_verified",
-        "exp",          "family_name",
-        "gender",       "given_name",
-        "groups",       "iat",
-        "iss",          "jti",
-        "locale",       "middle_name",
-        "name",         "nbf",
-        "nickname",     "nonce",
-        "phone_number", "phone_number_verified",
-        "picture",      "preferred_username",
-        "profile",      "rat",
-        "scope",        "scp",
-        "sid",          "sub",
-        "type",         "updated_at",
-        "website",      "zoneinfo",
+        "acr",
+        "address",
+        "amr",
+        "at_hash",
+        "aud",
+        "auth_time",
+        "azp",
+        "birthdate",
+        "c_hash",
+        "client_id",
+        "display_name",
+        "email",
+        "email_verified",
+        "exp",
+        "family_name",
+        "gender",
+        "given_name",
+        "groups",
+        "iat",
+        "iss",
+        "jti",
+        "locale",
+        "middle_name",
+        "name",
+        "nbf",
+        "nickname",
+        "nonce",
+        "phone_number",
+        "phone_number_verified",
+        "picture",
+        "preferred_username",
+        "profile",
+        "rat",
+        "scope",
+        "scp",
+        "sid",
+        "sub",
+        "type",
+        "updated_at",
+        "website",
+        "zoneinfo",
 };
 
 static bool reserved(const char *key)
@@ -93,7 +114,7 @@ static enum sy_err check_list(struct http_req *r, const json_t *list)
 				break;
 			if (strcmp(json_string_value(json_object_get(d, "key")), k) == 0)
 				return http_fail(r, SY_E_INVALID, "duplicate_claim",
-				                 arena_printf(&r->arena, "Claim %s is defined more than once", k));
+				                 arena_printf(&r->arena, "Claim %s is already defined", k));
 		}
 	}
 	return SY_OK;
@@ -165,7 +186,8 @@ static enum sy_err put_claims(struct http_req *r, enum claim_owner owner, const 
 	const char *id = http_param(r, param);
 	if (!exists(s, owner, id))
 		return owner == CLAIMS_USER ? http_fail(r, SY_E_NOTFOUND, "user_not_found", "User not found")
-		                            : http_fail(r, SY_E_NOTFOUND, "not_found", "User group not found");
+		                            : http_fail_details(r, SY_E_NOTFOUND, "not_found", "User group not found",
+		                                                json_pack("{s:s}", "resource", "User group"));
 	if ((e = http_json_parse(http_header_get(r, "Content-Type"), r->body, r->body_len, &body)))
 		return e;
 	if (!(e = check_list(r, body)) && !(e = store_begin(s))) {

@@ -62,7 +62,8 @@ json_t *groups_of_user(struct store *s, const char *user_id)
 
 static enum sy_err group_not_found(struct http_req *r)
 {
-	return http_fail(r, SY_E_NOTFOUND, "not_found", "User group not found");
+	return http_fail_details(r, SY_E_NOTFOUND, "not_found", "User group not found",
+	                         json_pack("{s:s}", "resource", "User group"));
 }
 
 /* UserGroupDto with its members, claims and allowed clients. */

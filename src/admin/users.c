@@ -96,7 +96,7 @@ static bool username_ok(const char *s)
 }
 
 /* One "@", a local part, a domain with a dot, no spaces or control bytes. */
-static bool email_ok(const char *s)
+bool email_valid(const char *s)
 {
 	const char *at = strchr(s, '@');
 	if (!at || at == s || strchr(at + 1, '@') || strlen(s) > 254)
@@ -149,7 +149,7 @@ enum sy_err user_read_body(struct http_req *r, const json_t *body, struct user *
 		                       "_ . @ -") != SY_OK;
 	if (!*email && appcfg_bool("requireUserEmail"))
 		bad |= http_fail_field(r, "email", "required", "is required") != SY_OK;
-	else if (*email && !email_ok(email))
+	else if (*email && !email_valid(email))
 		bad |= http_fail_field(r, "email", "email", "must be a valid email address") != SY_OK;
 	if (!*first)
 		bad |= http_fail_field(r, "firstName", "required", "is required") != SY_OK;

@@ -169,7 +169,7 @@ static bool uuid_shaped(const char *s)
 
 /* New users get the sign-up defaults: groups (unless the request names some)
  * and custom claims. */
-static enum sy_err apply_defaults(struct http_req *r, struct store *s, const char *id, const json_t *groups)
+enum sy_err user_apply_defaults(struct http_req *r, struct store *s, const char *id, const json_t *groups)
 {
 	enum sy_err e = SY_OK;
 	json_t *def_groups = NULL, *claims = json_loads(appcfg_str("signupDefaultCustomClaims"), 0, NULL);
@@ -213,7 +213,7 @@ enum sy_err users_create_handler(struct http_req *r)
 	if (e == SY_E_CONFLICT && !r->err_code)
 		e = http_fail(r, SY_E_CONFLICT, "already_in_use", "User ID is already in use");
 	if (!e)
-		e = apply_defaults(r, s, u.id, json_object_get(body, "userGroupIds"));
+		e = user_apply_defaults(r, s, u.id, json_object_get(body, "userGroupIds"));
 	json_decref(body);
 	if (e)
 		return e;

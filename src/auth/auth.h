@@ -204,6 +204,9 @@ enum sy_err passkey_reauthenticate(struct http_req *r);
 enum sy_err passkey_list(struct http_req *r);
 enum sy_err passkey_rename(struct http_req *r);
 enum sy_err passkey_delete(struct http_req *r);
+/* GET /api/users/:id/webauthn-credentials, DELETE .../:credentialId (admin). */
+enum sy_err passkey_admin_list(struct http_req *r);
+enum sy_err passkey_admin_delete(struct http_req *r);
 
 /* janitor.c: a thread that deletes expired ceremonies, reauthentication
  * tokens and login codes every minute; auth_sweep is one pass. */
@@ -225,6 +228,9 @@ enum sy_err code_exchange_handler(struct http_req *r);
 /* Creates a code for user_id valid ttl seconds; *code gets the plain code. */
 enum sy_err code_create(struct store *s, const char *enc_key, const char *user_id, long ttl,
                         char code[13]) SY_WARN_UNUSED;
+/* A TTL as Pocket ID takes it: Go's duration syntax ("1h", "90m", "1h30m",
+ * "45s") or a number of seconds; null or absent is 0. At most max seconds. */
+bool duration_parse(const json_t *v, long max, long *out);
 /* `symbolon one-time-access-token <username or email>` */
 int code_cli(const struct sy_config *cfg, const char *who);
 

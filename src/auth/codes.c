@@ -72,9 +72,7 @@ enum sy_err code_create(struct store *s, const char *enc_key, const char *user_i
 	return e ? e : token_insert(s, TOKEN_LOGIN_CODE, hash, ttl, user_id);
 }
 
-/* Go's duration syntax as Pocket ID accepts it ("1h", "90m", "1h30m", "45s"),
- * or a number of seconds. */
-static bool parse_ttl(const json_t *v, long *out)
+bool duration_parse(const json_t *v, long max, long *out)
 {
 	if (!v || json_is_null(v)) {
 		*out = 0;
@@ -82,7 +80,7 @@ static bool parse_ttl(const json_t *v, long *out)
 	}
 	if (json_is_integer(v)) {
 		*out = (long)json_integer_value(v);
-		return json_integer_value(v) >= 0 && json_integer_value(v) <= MAX_TTL;
+		return json_integer_value(v) >= 0 && json_integer_value(v) <= max;
 	}
 	const char *p = json_string_value(v);
 	if (!p || !*p || json_string_length(v) > 32)
@@ -94,7 +92,7 @@ static bool parse_ttl(const json_t *v, long *out)
 		long n = 0;
 		while (isdigit((unsigned char)*p)) {
 			n = n * 10 + (*p++ - '0');
-			if (n > MAX_TTL)
+			if (n > max)
 				return false;
 		}
 		long unit = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
@@ -102,7 +100,7 @@ static bool parse_ttl(const json_t *v, long *out)
 			return false;
 		p++;
 		total += n * unit;
-		if (total > MAX_TTL)
+		if (total > max)
 			return false;
 	}
 	*out = total;
@@ -122,7 +120,7 @@ enum sy_err code_create_handler(struct http_req *r)
 	if (r->body_len) {
 		if ((e = http_json_parse(http_header_get(r, "Content-Type"), r->body, r->body_len, &body)))
 			return e;
-		bool ok = json_is_object(body) && parse_ttl(json_object_get(body, "ttl"), &ttl);
+		bool ok = json_is_object(body) && duration_parse(json_object_get(body, "ttl"), MAX_TTL, &ttl);
 		json_decref(body);
 		if (!ok)
 			return http_fail_field(r, "ttl", "invalid",
@@ -182,7 +180,7 @@ enum sy_err code_exchange_handler(struct http_req *r)
 		return invalid(r);
 	/* a disabled user keeps the code for after re-enabling, as in Pocket ID */
 	if (u.disabled)
-		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+		return http_fail(r, SY_E_DENIED, "user_disabled", "User account is disabled");
 	if ((e = store_prepare(s, "DELETE FROM one_time_access_tokens WHERE token = ? RETURNING id", &st)))
 		return e;
 	store_bind_text(st, 1, hash);

@@ -592,7 +592,7 @@ static enum sy_err verify_assertion(struct http_req *r, struct store *s, const s
 	if ((e = user_get(s, &r->arena, sc.user_id, user)))
 		return e == SY_E_NOTFOUND ? auth_failed(r, "the credential's user is gone") : e;
 	if (user->disabled)
-		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+		return http_fail(r, SY_E_DENIED, "user_disabled", "User account is disabled");
 	memcpy(t->id, sc.id, sizeof t->id);
 	t->sign_count = out.sign_count;
 	t->backup_state = out.backup_state;
@@ -778,20 +778,18 @@ enum sy_err passkey_rename(struct http_req *r)
 	return e == SY_E_NOTFOUND ? not_found(r) : e;
 }
 
-enum sy_err passkey_delete(struct http_req *r)
+/* Deletes user_id's passkey named by the :credentialId (or :id) parameter;
+ * an admin deleting someone else's is named in the audit entry. */
+static enum sy_err delete_passkey(struct http_req *r, struct store *s, const char *user_id, const char *cred_id,
+                                  const struct user *actor)
 {
-	struct store *s;
-	struct session me;
-	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)))
-		return e;
 	struct store_stmt *st;
-	if ((e = store_prepare(
-	             s, "DELETE FROM webauthn_credentials WHERE id = ? AND user_id = ? RETURNING name, credential_id",
-	             &st)))
+	enum sy_err e = store_prepare(
+	        s, "DELETE FROM webauthn_credentials WHERE id = ? AND user_id = ? RETURNING name, credential_id", &st);
+	if (e)
 		return e;
-	store_bind_text(st, 1, http_param(r, "id"));
-	store_bind_text(st, 2, me.user.id);
+	store_bind_text(st, 1, cred_id);
+	store_bind_text(st, 2, user_id);
 	bool row;
 	e = store_step(st, &row);
 	json_t *data = NULL;
@@ -802,12 +800,58 @@ enum sy_err passkey_delete(struct http_req *r)
 		if (hex)
 			hex_encode(cid, n, hex);
 		data = json_pack("{s:s, s:s}", "credentialID", hex ? hex : "", "passkeyName", store_col_text(st, 0));
+		if (actor && strcmp(actor->id, user_id) != 0) {
+			json_object_set_new(data, "actorUserID", json_string(actor->id));
+			json_object_set_new(data, "actorUsername", json_string(actor->username));
+		}
 	}
 	store_finalize(st);
 	if (e)
 		return e;
 	if (!row)
 		return not_found(r);
-	audit_record(r, s, "PASSKEY_REMOVED", me.user.id, data);
+	audit_record(r, s, "PASSKEY_REMOVED", user_id, data);
 	return http_reply_empty(r, 204);
+}
+
+enum sy_err passkey_delete(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)))
+		return e;
+	return delete_passkey(r, s, me.user.id, http_param(r, "id"), NULL);
+}
+
+/* The admin's view of another user's passkeys (reference §1.4). */
+static enum sy_err admin_target(struct http_req *r, struct store *s, struct session *me, struct user *u)
+{
+	enum sy_err e = auth_admin(r, s, me);
+	if (!e && (e = user_get(s, &r->arena, http_param(r, "id"), u)) == SY_E_NOTFOUND)
+		e = http_fail(r, SY_E_NOTFOUND, "user_not_found", "User not found");
+	return e;
+}
+
+enum sy_err passkey_admin_list(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	struct user u;
+	json_t *list;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = admin_target(r, s, &me, &u)) || (e = credentials_of(r, s, u.id, &list)))
+		return e;
+	return http_reply_json(r, 200, list);
+}
+
+enum sy_err passkey_admin_delete(struct http_req *r)
+{
+	struct store *s;
+	struct session me;
+	struct user u;
+	enum sy_err e;
+	if ((e = auth_store(r, &s)) || (e = admin_target(r, s, &me, &u)))
+		return e;
+	return delete_passkey(r, s, u.id, http_param(r, "credentialId"), &me.user);
 }

@@ -178,7 +178,7 @@ static enum sy_err api_key_user(struct http_req *r, struct store *s, struct sess
 	if ((e = user_get(s, &r->arena, owner, &out->user)))
 		return e == SY_E_NOTFOUND ? SY_E_UNAUTH : e;
 	if (out->user.disabled)
-		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+		return http_fail(r, SY_E_DENIED, "user_disabled", "User account is disabled");
 	out->api_key = true;
 	if (stale && !store_prepare(s, "UPDATE api_keys SET last_used_at = ts(?) WHERE id = ?", &st)) {
 		store_bind_int(st, 1, now);
@@ -203,7 +203,7 @@ enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out)
 	if (e)
 		return e;
 	if (out->user.disabled)
-		return http_fail(r, SY_E_DENIED, "user_disabled", "User is disabled");
+		return http_fail(r, SY_E_DENIED, "user_disabled", "User account is disabled");
 	return SY_OK;
 }
 
@@ -211,9 +211,11 @@ enum sy_err auth_session_only(struct http_req *r, struct store *s, struct sessio
 {
 	enum sy_err e = auth_user(r, s, out);
 	if (!e && out->api_key)
-		return http_fail(r, SY_E_DENIED, "api_key_auth_not_allowed", "API key authentication is not allowed");
+		return http_fail(r, SY_E_DENIED, "api_key_auth_not_allowed",
+		                 "API key authentication is not allowed for this endpoint");
 	if (e == SY_E_UNAUTH && http_header_get(r, "X-API-KEY"))
-		return http_fail(r, SY_E_DENIED, "api_key_auth_not_allowed", "API key authentication is not allowed");
+		return http_fail(r, SY_E_DENIED, "api_key_auth_not_allowed",
+		                 "API key authentication is not allowed for this endpoint");
 	return e;
 }
 

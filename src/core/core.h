@@ -96,6 +96,9 @@ void hex_encode(const uint8_t *in, size_t n, char *out); /* lower case, writes N
  * not start a valid sequence becomes '?', and the cut falls between
  * characters. NULL when the arena is full. */
 char *utf8_clean(struct arena *a, const char *s, size_t max) SY_WARN_UNUSED;
+/* An RFC 3339 date-time ("2026-11-23T01:02:03Z", fractions and offsets
+ * allowed) as Unix seconds; SY_E_INVALID for anything else. */
+enum sy_err parse_rfc3339(const char *s, int64_t *out) SY_WARN_UNUSED;
 /* n hex digits (either case) into n/2 bytes; SY_E_INVALID on odd n or a non-digit. */
 enum sy_err hex_decode(const char *in, size_t n, uint8_t *out) SY_WARN_UNUSED;
 

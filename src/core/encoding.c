@@ -6,6 +6,7 @@
  * every byte string has exactly one accepted encoding (no token malleability).
  */
 #include <string.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -215,4 +216,46 @@ char *utf8_clean(struct arena *a, const char *s, size_t max)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+enum sy_err parse_rfc3339(const char *s, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0;
+	size_t n = strlen(s);
+	if (n < 20 || n > 40 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+	    s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+		return SY_E_INVALID;
+	const char *p = s + 19;
+	if (*p == '.') /* fractions of a second are accepted and dropped */
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	int sign = 0;
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+		sign = 0;
+	else if ((*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2, &oh) && p[3] == ':' &&
+	         digits(p + 4, 2, &om) && oh < 24 && om < 60)
+		sign = *p == '+' ? 1 : -1;
+	else
+		return SY_E_INVALID;
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 ||
+	    sec > 60)
+		return SY_E_INVALID;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+	*out = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return SY_OK;
 }

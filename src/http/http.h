@@ -115,6 +115,28 @@ const char *http_cookie_parse(struct arena *a, const char *header, size_t n, con
  * on a malformed escape, more than max_fields pairs, or a repeated key. */
 enum sy_err http_form_parse(struct arena *a, const char *s, size_t n, size_t max_fields,
                             enum sy_err (*fn)(void *ctx, const char *k, const char *v), void *ctx) SY_WARN_UNUSED;
+
+/* multipart.c: multipart/form-data bodies (RFC 7578). A part's data points into
+ * the body (not copied, not NUL-terminated); name, filename (NULL when the part
+ * has none) and content_type (NULL when absent) are in the arena. */
+struct http_part {
+	const char *name, *filename, *content_type;
+	const uint8_t *data;
+	size_t len;
+};
+#define HTTP_MULTIPART_MAX_PARTS  16
+#define HTTP_MULTIPART_MAX_HEADER 8192u /* bytes of one part's header lines */
+#define HTTP_MULTIPART_MAX_LINES  16u   /* header lines of one part */
+/* Calls fn for each part in order. SY_E_BODY when content_type is not
+ * multipart/form-data with a valid boundary, the body is malformed (CRLF line
+ * ends, a Content-Disposition: form-data with a name in every part, a close
+ * delimiter) or has more than max_parts parts; fn's error is returned as is. */
+enum sy_err http_multipart_parse(struct arena *a, const char *content_type, const char *body, size_t n,
+                                 size_t max_parts, enum sy_err (*fn)(void *ctx, const struct http_part *p),
+                                 void *ctx) SY_WARN_UNUSED;
+/* The first part named field with a non-empty filename (Go's FormFile) of the
+ * request's body: SY_E_BODY as above, SY_E_NOTFOUND when there is none. */
+enum sy_err http_multipart_file(struct http_req *r, const char *field, struct http_part *out) SY_WARN_UNUSED;
 /* Is `coding` acceptable in this Accept-Encoding value (listed, and not q=0)? */
 bool http_accepts_coding(const char *accept_encoding, const char *coding);
 /* JSON request bodies, as Pocket ID binds them: Content-Type application/json or
@@ -138,6 +160,8 @@ enum sy_err http_reply_json(struct http_req *r, int status, json_t *body);
 enum sy_err http_reply_empty(struct http_req *r, int status);
 /* An error with a code and message other than the enum's default ones. */
 enum sy_err http_fail(struct http_req *r, enum sy_err e, const char *code, const char *msg);
+/* http_fail with a "details" object (taken), e.g. {"resource": "User group"}. */
+enum sy_err http_fail_details(struct http_req *r, enum sy_err e, const char *code, const char *msg, json_t *details);
 /* Pocket ID's validation_failed: message "<field> <message>, ..." and
  * details.fields[{field, code, message}]; calling it again adds a field. */
 enum sy_err http_fail_field(struct http_req *r, const char *field, const char *code, const char *message);

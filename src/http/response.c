@@ -47,6 +47,13 @@ bool http_etag_match(const char *inm, const char *etag)
 	return false;
 }
 
+enum sy_err http_fail_details(struct http_req *r, enum sy_err e, const char *code, const char *msg, json_t *details)
+{
+	json_decref(r->err_details);
+	r->err_details = details;
+	return http_fail(r, e, code, msg);
+}
+
 enum sy_err http_fail_field(struct http_req *r, const char *field, const char *code, const char *message)
 {
 	json_t *fields = json_object_get(r->err_details, "fields");

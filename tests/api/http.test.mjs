@@ -83,7 +83,7 @@ test('/healthz and the web app carry no Access-Control-Allow-Origin', async () =
   }
 });
 
-for (const [method, p] of [['GET', '/api/nope'], ['POST', '/api/nope'], ['GET', '/.well-known/nope'], ['DELETE', '/api/users/1'], ['GET', '/api']]) {
+for (const [method, p] of [['GET', '/api/nope'], ['POST', '/api/nope'], ['GET', '/.well-known/nope'], ['DELETE', '/api/nope/1'], ['GET', '/api']]) {
   test(`${method} ${p} answers 404 {"error":"API endpoint not found"}`, async () => {
     const res = await request(srv.url, p, { method, headers: method === 'POST' ? { 'content-length': '0' } : {} });
     const ctx = describe(res);
