@@ -149,6 +149,8 @@ enum sy_err claims_suggestions_handler(struct http_req *r);
  * agent. data is a flat object of strings (taken); NULL for none. A failure
  * is logged, never returned: the action it records has already happened. */
 void audit_record(struct http_req *r, struct store *s, const char *event, const char *user_id, json_t *data);
+/* Deletes entries older than before (Unix seconds). */
+void audit_expire(struct store *s, int64_t before);
 /* GET /api/audit-logs (own), /all, /filters/client-names, /filters/users. */
 enum sy_err audit_own_handler(struct http_req *r);
 enum sy_err audit_all_handler(struct http_req *r);

@@ -15,6 +15,18 @@
 
 #define USER_AGENT_MAX 512
 
+void audit_expire(struct store *s, int64_t before)
+{
+	struct store_stmt *st;
+	bool row;
+	if (store_prepare(s, "DELETE FROM audit_logs WHERE created_at < ts(?)", &st))
+		return;
+	store_bind_int(st, 1, before);
+	if (store_step(st, &row))
+		log_warn("audit log: cannot delete entries past their retention");
+	store_finalize(st);
+}
+
 void audit_record(struct http_req *r, struct store *s, const char *event, const char *user_id, json_t *data)
 {
 	char id[37];

@@ -208,9 +208,11 @@ enum sy_err passkey_delete(struct http_req *r);
 enum sy_err passkey_admin_list(struct http_req *r);
 enum sy_err passkey_admin_delete(struct http_req *r);
 
-/* janitor.c: a thread that deletes expired ceremonies, reauthentication
- * tokens and login codes every minute; auth_sweep is one pass. */
-void auth_janitor_start(void);
+/* janitor.c: a thread that, every minute, deletes expired ceremonies,
+ * reauthentication tokens and login codes (auth_sweep is one pass), audit
+ * entries older than AUDIT_LOG_RETENTION_DAYS, and reloads the application
+ * configuration. */
+void auth_janitor_start(long audit_retention_days);
 void auth_janitor_stop(void);
 void auth_sweep(struct store *s, int64_t now);
 

@@ -18,6 +18,7 @@ static pthread_t thread;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static bool stopping, running;
+static long retention_days = 90;
 
 /* Rows are kept GRACE seconds past their expiry: a used ceremony's row is what
  * refuses its second use, so it must outlive the ceremony on every instance,
@@ -59,6 +60,7 @@ static void *run(void *arg)
 		struct store *s = store_thread();
 		if (s) {
 			auth_sweep(s, time(NULL));
+			audit_expire(s, time(NULL) - retention_days * 86400);
 			/* follow configuration changes made on other instances */
 			if (appcfg_load(s))
 				log_warn("janitor: cannot reload the application configuration");
@@ -70,8 +72,9 @@ static void *run(void *arg)
 	return NULL;
 }
 
-void auth_janitor_start(void)
+void auth_janitor_start(long audit_retention_days)
 {
+	retention_days = audit_retention_days;
 	stopping = false;
 	/* SIGTERM and SIGINT belong to the thread that waits for them: a thread
 	 * that left them unblocked would take one and die of its default action */

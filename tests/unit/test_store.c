@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 
+#include "admin/admin.h"
 #include "auth/auth.h"
 #include "store/store.h"
 
@@ -286,6 +287,13 @@ static void sweep_expired(struct store *s, struct db *d)
 	assert_int_equal(count(s, "SELECT count(*) FROM reauthentication_tokens"), 1);
 	assert_int_equal(count(s, "SELECT count(*) FROM one_time_access_tokens WHERE id = 'new'"), 1);
 	assert_int_equal(count(s, "SELECT count(*) FROM one_time_access_tokens"), 1);
+	/* the audit log keeps what is younger than its retention */
+	assert_int_equal(store_exec(s, "INSERT INTO audit_logs (id, created_at, event, user_id) VALUES "
+	                               "('old', ts(10), 'SIGN_IN', 'u1'), ('new', ts(2000), 'SIGN_IN', 'u1')"),
+	                 SY_OK);
+	audit_expire(s, 1000);
+	assert_int_equal(count(s, "SELECT count(*) FROM audit_logs WHERE id = 'new'"), 1);
+	assert_int_equal(count(s, "SELECT count(*) FROM audit_logs"), 1);
 }
 
 static void test_sweep(void **state)
