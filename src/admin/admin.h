@@ -36,7 +36,7 @@ enum sy_err list_parse(struct http_req *r, const struct list_column *cols, size_
                        struct list_req *out) SY_WARN_UNUSED;
 /* filters[field] or filters[field][]; NULL when absent. */
 const char *list_filter(struct http_req *r, const char *field);
-/* A boolean filter: 1, 0, or -1 when absent or not "true"/"false". */
+/* A boolean filter: 1 or 0; -1 when absent, not "true"/"false", or both. */
 int list_filter_bool(struct http_req *r, const char *field);
 /* "%search%" with LIKE's wildcards escaped (use ESCAPE '\'). */
 char *list_like(struct http_req *r, const char *search);
@@ -122,7 +122,7 @@ enum sy_err setup_get(struct http_req *r);
 enum sy_err setup_post(struct http_req *r);
 
 /* groups.c: user groups (reference §1.5). */
-json_t *groups_of_user(struct store *s, const char *user_id);
+json_t *groups_of_user(struct store *s, const char *user_id, bool counts);
 /* Replaces the groups of a user (of_user) or the users of a group; ids that
  * do not exist are skipped. In its own transaction. */
 enum sy_err memberships_replace(struct http_req *r, struct store *s, bool of_user, const char *id,

@@ -42,14 +42,20 @@ static void fill_claims(struct store *s, json_t *list)
 	        g, "customClaims", claims_json(s, CLAIMS_GROUP, json_string_value(json_object_get(g, "id"))));
 }
 
-json_t *groups_of_user(struct store *s, const char *user_id)
+json_t *groups_of_user(struct store *s, const char *user_id, bool counts)
 {
 	json_t *list = json_array();
 	struct store_stmt *st;
-	if (store_prepare(s,
-	                  "SELECT " GROUP_COLS " FROM user_groups g JOIN user_groups_users m ON m.user_group_id = g.id "
-	                  "WHERE m.user_id = ? ORDER BY g.name",
-	                  &st))
+	/* counting members is a scan per group: the groups inside a UserDto leave
+	 * userCount at 0, as Pocket ID's do */
+	if (store_prepare(
+	            s,
+	            counts ? "SELECT " GROUP_COLS " FROM user_groups g JOIN user_groups_users m ON "
+	                     "m.user_group_id = g.id WHERE m.user_id = ? ORDER BY g.name"
+	                   : "SELECT g.id, g.friendly_name, g.name, g.ldap_id, epoch(g.created_at), 0 FROM "
+	                     "user_groups g JOIN user_groups_users m ON m.user_group_id = g.id WHERE m.user_id = ? "
+	                     "ORDER BY g.name",
+	            &st))
 		return list;
 	store_bind_text(st, 1, user_id);
 	bool row;

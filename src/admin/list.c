@@ -56,10 +56,16 @@ const char *list_filter(struct http_req *r, const char *field)
 
 int list_filter_bool(struct http_req *r, const char *field)
 {
-	const char *v = list_filter(r, field);
-	if (!v)
-		return -1;
-	return strcmp(v, "true") == 0 ? 1 : strcmp(v, "false") == 0 ? 0 : -1;
+	/* a repeated filter matches any of its values (filters[x]=a&filters[x]=b, or filters[x][]=...) */
+	const char *v[16];
+	size_t n = http_query_all(r, arena_printf(&r->arena, "filters[%s]", field), v, 8);
+	n += http_query_all(r, arena_printf(&r->arena, "filters[%s][]", field), v + n, 8);
+	bool yes = false, no = false;
+	for (size_t i = 0; i < n; i++) {
+		yes |= strcmp(v[i], "true") == 0;
+		no |= strcmp(v[i], "false") == 0;
+	}
+	return yes == no ? -1 : yes ? 1 : 0;
 }
 
 char *list_like(struct http_req *r, const char *search)

@@ -79,7 +79,7 @@ json_t *user_dto(struct store *s, const struct user *u, bool relations)
 	                 "displayName", u->display_name ? u->display_name : "", "isAdmin", u->is_admin, "locale",
 	                 nullable(u->locale), "customClaims",
 	                 relations ? claims_json(s, CLAIMS_USER, u->id) : json_array(), "userGroups",
-	                 relations ? groups_of_user(s, u->id) : json_array(), "ldapId", nullable(u->ldap_id),
+	                 relations ? groups_of_user(s, u->id, false) : json_array(), "ldapId", nullable(u->ldap_id),
 	                 "disabled", u->disabled);
 }
 

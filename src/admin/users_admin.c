@@ -38,7 +38,7 @@ struct user_filter {
 	size_t ntext, nflags;
 };
 
-static void build_filter(struct http_req *r, const struct list_req *q, struct user_filter *f)
+static void build_filter(struct http_req *r, struct store *s, const struct list_req *q, struct user_filter *f)
 {
 	memset(f, 0, sizeof *f);
 	f->sql = "";
@@ -46,10 +46,12 @@ static void build_filter(struct http_req *r, const struct list_req *q, struct us
 		char *like = list_like(r, q->search);
 		for (int i = 0; i < 4; i++)
 			f->text[f->ntext++] = like;
-		f->sql = " AND (lower(u.email) LIKE lower(?) ESCAPE '\\' OR lower(u.first_name) LIKE lower(?) ESCAPE "
-		         "'\\'"
-		         " OR lower(u.last_name) LIKE lower(?) ESCAPE '\\' OR lower(u.username) LIKE lower(?) ESCAPE "
-		         "'\\')";
+		/* SQLite's LIKE already ignores ASCII case; lower() on every row would double the scan */
+		const char *op = store_kind(s) == STORE_POSTGRES ? "ILIKE" : "LIKE";
+		f->sql = arena_printf(&r->arena,
+		                      " AND (u.email %s ? ESCAPE '\\' OR u.first_name %s ? ESCAPE '\\' OR "
+		                      "u.last_name %s ? ESCAPE '\\' OR u.username %s ? ESCAPE '\\')",
+		                      op, op, op, op);
 	}
 	static const struct {
 		const char *field, *sql;
@@ -75,6 +77,34 @@ static int bind_filter(struct store_stmt *st, const struct user_filter *f)
 	return i;
 }
 
+/* The ids of one page and, in the same pass, how many match (a window count):
+ * a search scans the table once instead of twice. *total is -1 when the page
+ * is empty, which says nothing about the total. */
+static enum sy_err page_ids(struct http_req *r, struct store *s, const struct user_filter *f, const struct list_req *q,
+                            json_t *ids, int64_t *total)
+{
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s,
+	                              arena_printf(&r->arena,
+	                                           "SELECT u.id, count(*) OVER () FROM users u WHERE 1 = 1%s "
+	                                           "ORDER BY %s LIMIT ? OFFSET ?",
+	                                           f->sql, q->order),
+	                              &st);
+	if (e)
+		return e;
+	int i = bind_filter(st, f);
+	store_bind_int(st, i, q->limit);
+	store_bind_int(st, i + 1, q->offset);
+	*total = -1;
+	bool row;
+	while (!(e = store_step(st, &row)) && row) {
+		json_array_append_new(ids, json_string(store_col_text(st, 0)));
+		*total = store_col_int(st, 1);
+	}
+	store_finalize(st);
+	return e;
+}
+
 enum sy_err users_list_handler(struct http_req *r)
 {
 	struct store *s;
@@ -85,32 +115,27 @@ enum sy_err users_list_handler(struct http_req *r)
 	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
 	    (e = list_parse(r, SORTABLE, sizeof SORTABLE / sizeof SORTABLE[0], "u.username, u.id", &q)))
 		return e;
-	build_filter(r, &q, &f);
-	struct store_stmt *st;
-	bool row;
-	if ((e = store_prepare(s, arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f.sql), &st)))
-		return e;
-	bind_filter(st, &f);
-	e = store_step(st, &row);
-	int64_t total = !e && row ? store_col_int(st, 0) : 0;
-	store_finalize(st);
-	if (e)
-		return e;
-	list_clamp(&q, total);
-	if ((e = store_prepare(s,
-	                       arena_printf(&r->arena,
-	                                    "SELECT " USER_COLS_U
-	                                    " FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?",
-	                                    f.sql, q.order),
-	                       &st)))
-		return e;
-	int i = bind_filter(st, &f);
-	store_bind_int(st, i, q.limit);
-	store_bind_int(st, i + 1, q.offset);
+	build_filter(r, s, &q, &f);
 	json_t *ids = json_array();
-	while (!(e = store_step(st, &row)) && row)
-		json_array_append_new(ids, json_string(store_col_text(st, 0)));
-	store_finalize(st);
+	int64_t total;
+	q.offset = (int64_t)(q.page - 1) * q.limit;
+	e = page_ids(r, s, &f, &q, ids, &total);
+	if (!e && total < 0 && q.page > 1) {
+		/* past the end: Pocket ID answers the last page */
+		struct store_stmt *st;
+		bool row;
+		if (!(e = store_prepare(s, arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f.sql),
+		                        &st))) {
+			bind_filter(st, &f);
+			e = store_step(st, &row);
+			total = !e && row ? store_col_int(st, 0) : 0;
+			store_finalize(st);
+		}
+		list_clamp(&q, total);
+		if (!e && total > 0)
+			e = page_ids(r, s, &f, &q, ids, &total);
+	}
+	list_clamp(&q, total < 0 ? 0 : total);
 	json_t *data = json_array();
 	size_t k;
 	json_t *id;
@@ -265,7 +290,7 @@ enum sy_err users_groups_handler(struct http_req *r)
 	enum sy_err e;
 	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) || (e = load_target(r, s, &u)))
 		return e;
-	return http_reply_json(r, 200, groups_of_user(s, u.id));
+	return http_reply_json(r, 200, groups_of_user(s, u.id, true));
 }
 
 enum sy_err users_set_groups_handler(struct http_req *r)
