@@ -103,14 +103,18 @@ export async function launchBrowser() {
  * A fresh browser context and page that record every CSP violation, page error and
  * console error. Resource loads that fail with an expected status are not problems:
  * `expect(status, pathname)` allows one (GET /api/users/me answering 401 while signed
- * out is always allowed). `check()` asserts that nothing else happened.
+ * out, and the logo answering 404 while none is uploaded (the app then shows its
+ * built-in one), are always allowed). `check()` asserts that nothing else happened.
  */
 export async function openPage({ colorScheme = 'light', viewport } = {}) {
   const b = await launchBrowser();
   const context = await b.newContext({ colorScheme, ...(viewport ? { viewport } : {}) });
   const page = await context.newPage();
   const problems = [];
-  const allowed = [{ status: 401, path: '/api/users/me' }];
+  const allowed = [
+    { status: 401, path: '/api/users/me' },
+    { status: 404, path: '/api/application-images/logo' },
+  ];
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(m.text());
@@ -176,4 +180,23 @@ export async function onlyUse(cdp, ids, active) {
 
 export async function screenshot(page, name) {
   if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Creates the first admin through the API (no browser), as a user without a passkey. */
+export async function setupAdmin(srv, user) {
+  const res = await fetch(`${srv.base}/api/signup/setup`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(user),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text);
+}
+
+/** A sign-in link from the command line: "...: <APP_URL>/lc/<code>". */
+export async function loginLink(srv, user) {
+  const out = await srv.cli('one-time-access-token', user);
+  const m = /(http:\/\/\S+\/lc\/(\S+))/.exec(out);
+  assert.ok(m, `no link in: ${out}`);
+  assert.ok(m[1].startsWith(`${srv.base}/lc/`), m[1]);
+  return { url: m[1], code: m[2] };
 }

@@ -5,29 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  addAuthenticator, credentialsOf, onlyUse, openPage, screenshot, startServer, webauthn,
+  addAuthenticator, credentialsOf, loginLink, onlyUse, openPage, screenshot, setupAdmin as setupAdminAs,
+  startServer, webauthn,
 } from './harness.mjs';
 
 const ADMIN = { firstName: 'Ada', lastName: 'Lovelace', username: 'ada', email: 'ada@example.com' };
 
 /** Creates the first admin through the API (no browser), as a user without a passkey. */
-async function setupAdmin(srv, user = ADMIN) {
-  const res = await fetch(`${srv.base}/api/signup/setup`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(user),
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  return JSON.parse(text);
-}
-
-/** A sign-in link from the command line: "...: <APP_URL>/lc/<code>". */
-async function loginLink(srv, user) {
-  const out = await srv.cli('one-time-access-token', user);
-  const m = /(http:\/\/\S+\/lc\/(\S+))/.exec(out);
-  assert.ok(m, `no link in: ${out}`);
-  assert.ok(m[1].startsWith(`${srv.base}/lc/`), m[1]);
-  return { url: m[1], code: m[2] };
-}
+const setupAdmin = (srv, user = ADMIN) => setupAdminAs(srv, user);
 
 async function signOut(page, base) {
   await page.getByRole('link', { name: 'Sign out' }).click();

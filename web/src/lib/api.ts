@@ -85,6 +85,32 @@ export async function api<T = unknown>(
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
+  return send<T>(path, init, options);
+}
+
+/**
+ * Uploads one file as multipart/form-data in the field `file` (how the image
+ * routes take them). Resolves like `api`.
+ */
+export async function uploadFile<T = unknown>(
+  method: 'POST' | 'PUT',
+  path: string,
+  file: File,
+  options: RequestOptions = {},
+): Promise<T> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  const init: RequestInit = {
+    method,
+    headers: { Accept: 'application/json' },
+    credentials: 'same-origin',
+    cache: 'no-store',
+    body: form,
+  };
+  return send<T>(path, init, options);
+}
+
+async function send<T>(path: string, init: RequestInit, options: RequestOptions): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, init);

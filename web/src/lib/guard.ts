@@ -30,25 +30,38 @@ function needsSession(path: string): boolean {
   );
 }
 
+/** Pages only administrators may see. */
+export function adminOnly(path: string): boolean {
+  return (
+    path === '/settings/admin' ||
+    path.startsWith('/settings/admin/') ||
+    path === '/settings/audit-log/global'
+  );
+}
+
 /**
  * The address to go to instead of `path` (with its query `search`), or null
- * to stay. `homePageUrl` is the configured landing page for /settings.
+ * to stay. `homePageUrl` is the configured landing page for /settings;
+ * non-administrators never stay on administration pages.
  */
 export function guardRedirect(
   path: string,
   search: string,
   signedIn: boolean,
   homePageUrl: string,
+  isAdmin = false,
 ): string | null {
   if (!signedIn && needsSession(path)) {
     if (path === '/logout') return '/login';
     return '/login?redirect=' + encodeURIComponent(path + search);
   }
   if (signedIn && signedOutOnly(path)) return '/settings';
+  if (signedIn && !isAdmin && adminOnly(path)) return '/settings';
   if (path === '/settings') {
     const home = isLocalPath(homePageUrl) ? homePageUrl : DEFAULT_HOME_PAGE;
     const homePath = home.split(/[?#]/)[0].replace(/\/+$/, '');
-    return homePath === '/settings' || homePath === '' ? DEFAULT_HOME_PAGE : home;
+    if (homePath === '/settings' || homePath === '') return DEFAULT_HOME_PAGE;
+    return !isAdmin && adminOnly(homePath) ? DEFAULT_HOME_PAGE : home;
   }
   return null;
 }

@@ -50,6 +50,13 @@ export function formatDate(value: string): string {
   if (Number.isNaN(date.getTime())) return value;
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(date);
 }
+/** Formats an RFC 3339 timestamp as date and time for people, or returns it unchanged. */
+export function formatDateTime(value: string): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
 const active: Partial<Dictionary> = dictionaries[locale] ?? en;
 
 /**

@@ -5,8 +5,17 @@ export type RouteName =
   | 'loginAlternative'
   | 'loginCode'
   | 'setup'
+  | 'signup'
   | 'addPasskey'
   | 'account'
+  | 'auditLog'
+  | 'auditLogGlobal'
+  | 'adminUsers'
+  | 'adminUser'
+  | 'adminGroups'
+  | 'adminGroup'
+  | 'adminApiKeys'
+  | 'adminConfig'
   | 'logout'
   | 'notFound';
 
@@ -15,17 +24,40 @@ export interface Route {
   path: string;
   /** The query string, with its leading "?" (or empty). */
   search: string;
+  /** Values of the path's placeholders (":id"), decoded. */
+  params: Record<string, string>;
 }
 
 const routes: Record<string, RouteName> = {
   '/login': 'login',
   '/login/alternative': 'loginAlternative',
   '/login/alternative/code': 'loginCode',
+  '/signup': 'signup',
   '/signup/setup': 'setup',
   '/signup/add-passkey': 'addPasskey',
   '/settings/account': 'account',
+  '/settings/audit-log': 'auditLog',
+  '/settings/audit-log/global': 'auditLogGlobal',
+  '/settings/admin/users': 'adminUsers',
+  '/settings/admin/user-groups': 'adminGroups',
+  '/settings/admin/api-keys': 'adminApiKeys',
+  '/settings/admin/application-configuration': 'adminConfig',
   '/logout': 'logout',
 };
+
+/** Routes with one placeholder segment, tried after the fixed ones. */
+const paramRoutes: { pattern: RegExp; name: RouteName; param: string }[] = [
+  { pattern: /^\/settings\/admin\/users\/([^/]+)$/, name: 'adminUser', param: 'id' },
+  { pattern: /^\/settings\/admin\/user-groups\/([^/]+)$/, name: 'adminGroup', param: 'id' },
+];
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 function normalisePath(pathname: string): string {
   const trimmed = pathname.replace(/\/+$/, '');
@@ -48,15 +80,11 @@ export function aliasFor(path: string, search: string): string | null {
   if (path === '/') return '/login' + search;
   if (path === '/setup') return '/signup/setup' + search;
   if (path === '/lc') return '/login/alternative/code' + search;
+  const st = /^\/st\/([^/]+)$/.exec(path);
+  if (st) return '/signup' + withParams(search, { token: decodeSegment(st[1]) });
   const lc = /^\/lc\/([^/]+)$/.exec(path);
   if (lc) {
-    let code = lc[1];
-    try {
-      code = decodeURIComponent(code);
-    } catch {
-      // keep it as it is
-    }
-    return '/login/alternative/code' + withParams(search, { code });
+    return '/login/alternative/code' + withParams(search, { code: decodeSegment(lc[1]) });
   }
   return null;
 }
@@ -64,7 +92,13 @@ export function aliasFor(path: string, search: string): string | null {
 /** Maps a path to a route; unknown paths resolve to the not-found page. */
 export function matchRoute(pathname: string, search = ''): Route {
   const path = normalisePath(pathname);
-  return { name: routes[path] ?? 'notFound', path, search };
+  const fixed = routes[path];
+  if (fixed) return { name: fixed, path, search, params: {} };
+  for (const r of paramRoutes) {
+    const m = r.pattern.exec(path);
+    if (m) return { name: r.name, path, search, params: { [r.param]: decodeSegment(m[1]) } };
+  }
+  return { name: 'notFound', path, search, params: {} };
 }
 
 const current = writable<Route>(matchRoute(location.pathname, location.search));

@@ -1,6 +1,7 @@
 /** Checks for the user fields shared by the setup form and the account form. */
 import type { FieldError } from './api';
 import { t } from './i18n';
+import type { User, UserCreate } from './types';
 
 export type UserField = 'firstName' | 'lastName' | 'displayName' | 'username' | 'email';
 export type FieldErrors = Partial<Record<UserField, string>>;
@@ -58,4 +59,62 @@ export function serverFieldErrors(fields: FieldError[]): FieldErrors {
 export function focusFirstError(errors: FieldErrors, prefix: string): void {
   const first = known.find((k) => errors[k]);
   if (first) document.getElementById(`${prefix}-${first}`)?.focus();
+}
+
+/** The administrator's user form: the shared fields plus the account flags. */
+export interface AdminUserValues {
+  firstName: string;
+  lastName: string;
+  displayName: string;
+  username: string;
+  email: string;
+  isAdmin: boolean;
+  disabled: boolean;
+  emailVerified: boolean;
+}
+
+export function emptyAdminUser(): AdminUserValues {
+  return {
+    firstName: '',
+    lastName: '',
+    displayName: '',
+    username: '',
+    email: '',
+    isAdmin: false,
+    disabled: false,
+    emailVerified: false,
+  };
+}
+
+export function adminUserFrom(user: User): AdminUserValues {
+  return {
+    firstName: user.firstName,
+    lastName: user.lastName,
+    displayName: user.displayName,
+    username: user.username,
+    email: user.email ?? '',
+    isAdmin: user.isAdmin,
+    disabled: user.disabled,
+    emailVerified: user.emailVerified,
+  };
+}
+
+/** The request body for POST /api/users and PUT /api/users/:id. */
+export function toUserCreate(v: AdminUserValues, locale: string | null = null): UserCreate {
+  return {
+    firstName: v.firstName.trim(),
+    lastName: v.lastName.trim(),
+    displayName: v.displayName.trim(),
+    username: v.username.trim(),
+    email: v.email.trim(),
+    isAdmin: v.isAdmin,
+    disabled: v.disabled,
+    emailVerified: v.emailVerified,
+    locale,
+  };
+}
+
+/** "First Last", as the display name starts out. */
+export function defaultDisplayName(firstName: string, lastName: string): string {
+  return `${firstName.trim()} ${lastName.trim()}`.trim();
 }
