@@ -7,7 +7,8 @@ set -euo pipefail
 # Build toolchain and the libraries named in meson.build.
 BUILD=(build-essential meson ninja-build pkg-config python3 clang clang-format
        libmicrohttpd-dev libjansson-dev libcbor-dev libssl-dev libsqlite3-dev libpq-dev
-       libcurl4-openssl-dev libldap2-dev libmaxminddb-dev zlib1g-dev)
+       libcurl4-openssl-dev libldap2-dev libmaxminddb-dev zlib1g-dev
+       libpng-dev libjpeg-dev libwebp-dev libgif-dev libfreetype-dev fonts-dejavu-core)
 # Front end: Node.js and npm (a preinstalled Node from elsewhere is kept when it is new enough).
 WEB=(nodejs npm)
 # Tests, fuzzing and benchmarks.

@@ -34,14 +34,14 @@
 
 #include "integrations.h"
 
-#define MAX_DB_BYTES    (300L * 1024 * 1024) /* download and decompressed size limit */
-#define DOWNLOAD_SECS   600L                 /* whole transfer */
-#define CONNECT_SECS    30L
-#define MAX_AGE_SECS    (14L * 24 * 3600) /* refresh a database older than this */
-#define JITTER_SECS     (30L * 60)        /* +- on MAX_AGE, as Pocket ID's scheduler */
-#define RETRY_SECS      3600L             /* after a failed download */
-#define CHECK_SECS      60                /* the worker's period */
-#define DB_FILE_IN_TAR  "GeoLite2-City.mmdb"
+#define MAX_DB_BYTES   (300L * 1024 * 1024) /* download and decompressed size limit */
+#define DOWNLOAD_SECS  600L                 /* whole transfer */
+#define CONNECT_SECS   30L
+#define MAX_AGE_SECS   (14L * 24 * 3600) /* refresh a database older than this */
+#define JITTER_SECS    (30L * 60)        /* +- on MAX_AGE, as Pocket ID's scheduler */
+#define RETRY_SECS     3600L             /* after a failed download */
+#define CHECK_SECS     60                /* the worker's period */
+#define DB_FILE_IN_TAR "GeoLite2-City.mmdb"
 
 /* --- the loaded database ------------------------------------------------- */
 
@@ -103,8 +103,8 @@ static struct {
 
 /* The worker's own state. */
 static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER; /* one reload at a time */
-static struct stat failed_st;                                  /* a file that did not open; guarded by reload_lock */
-static bool failed_valid, missing_logged;                      /* guarded by reload_lock */
+static struct stat failed_st;                                   /* a file that did not open; guarded by reload_lock */
+static bool failed_valid, missing_logged;                       /* guarded by reload_lock */
 
 static pthread_t worker;
 static pthread_mutex_t wk_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -119,15 +119,23 @@ struct range {
 	unsigned bits; /* over the 128-bit form; IPv4 ranges are ::ffff:a.b.c.d/96+n */
 };
 
-#define V4(a, b, c, d, n) {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d}, 96 + (n)}
+#define V4(a, b, c, d, n)                                                                                              \
+	{                                                                                                              \
+		{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d}, 96 + (n)                                       \
+	}
 
 static const struct range TAILSCALE = V4(100, 64, 0, 0, 10);
 
 /* Go's IsLoopback, IsPrivate, IsLinkLocalUnicast, IsLinkLocalMulticast and
  * IsUnspecified, which Pocket ID calls "private". */
 static const struct range PRIVATE[] = {
-        V4(10, 0, 0, 0, 8),      V4(172, 16, 0, 0, 12), V4(192, 168, 0, 0, 16), V4(127, 0, 0, 0, 8),
-        V4(169, 254, 0, 0, 16),  V4(224, 0, 0, 0, 24),  V4(0, 0, 0, 0, 32),
+        V4(10, 0, 0, 0, 8),
+        V4(172, 16, 0, 0, 12),
+        V4(192, 168, 0, 0, 16),
+        V4(127, 0, 0, 0, 8),
+        V4(169, 254, 0, 0, 16),
+        V4(224, 0, 0, 0, 24),
+        V4(0, 0, 0, 0, 32),
         {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128}, /* ::1 */
         {{0}, 128},                                              /* :: */
         {{0xfc}, 7},                                             /* unique local */
@@ -370,6 +378,7 @@ struct sink {
 	int fd;
 	long long written;
 	bool too_big, io_error;
+	int io_errno;
 };
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
@@ -386,6 +395,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
 			continue;
 		if (w <= 0) {
 			s->io_error = true;
+			s->io_errno = w < 0 ? errno : ENOSPC;
 			return 0;
 		}
 		off += (size_t)w;
@@ -436,7 +446,7 @@ static enum sy_err fetch(const char *url, int fd, char *err, size_t errlen)
 		return SY_E_TOOBIG;
 	}
 	if (s.io_error) {
-		snprintf(err, errlen, "cannot write the download: %s", strerror(errno));
+		snprintf(err, errlen, "cannot write the download: %s", strerror(s.io_errno));
 		return SY_E_IO;
 	}
 	if (rc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&stopping)) {
@@ -661,7 +671,7 @@ static enum sy_err unpack(int in_fd, int out_fd, char *err, size_t errlen)
 				if (!limit && !io) {
 					int zerr;
 					gzerror(z.f, &zerr);
-					e = r == 0 && (zerr == Z_OK || zerr == Z_BUF_ERROR) ? SY_OK : SY_E_INVALID;
+					e = r == 0 && zerr == Z_OK ? SY_OK : SY_E_INVALID;
 					if (e)
 						snprintf(err, errlen, "the download is a damaged gzip file");
 				}
@@ -722,7 +732,8 @@ static enum sy_err unpack(int in_fd, int out_fd, char *err, size_t errlen)
 			n100[100] = '\0';
 			memcpy(pre, h + 345, 155);
 			pre[155] = '\0';
-			bool ustar = memcmp(h + 257, "ustar", 5) == 0;
+			/* POSIX ustar only: old GNU archives ("ustar  ") keep times there */
+			bool ustar = memcmp(h + 257, "ustar\0", 6) == 0;
 			if (ustar && pre[0])
 				snprintf(name, sizeof name, "%s/%s", pre, n100);
 			else
@@ -858,8 +869,10 @@ static void tick(void)
 	if (e) {
 		next_attempt = now + RETRY_SECS;
 		/* one warning; the hourly retries after it are quiet unless debugging */
-		log_msg(failures++ ? LOG_DEBUG : LOG_WARN, "geoip: downloading the GeoLite2 City database failed: %s; "
-		                                           "trying again every hour", err);
+		log_msg(failures++ ? LOG_DEBUG : LOG_WARN,
+		        "geoip: downloading the GeoLite2 City database failed: %s; "
+		        "trying again every hour",
+		        err);
 		return;
 	}
 	failures = 0;
@@ -898,8 +911,8 @@ static char *with_key(const char *url, const char *key)
 	o += at - url;
 	for (size_t i = 0; i < klen; i++) {
 		unsigned char c = (unsigned char)key[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '~')
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '_' || c == '.' || c == '~')
 			*o++ = (char)c;
 		else
 			o += sprintf(o, "%%%02X", c);
@@ -921,7 +934,7 @@ void geoip_setup(const struct sy_config *cfg)
 	if (g.set_up)
 		geoip_stop();
 	g.path = sy_strdup(cfg->geolite_db_path && *cfg->geolite_db_path ? cfg->geolite_db_path
-	                                                                  : "data/GeoLite2-City.mmdb");
+	                                                                 : "data/GeoLite2-City.mmdb");
 	g.local_ipv6.all = false;
 	g.local_ipv6.n = cfg->local_ipv6_ranges.n;
 	if (g.local_ipv6.n) {
@@ -957,7 +970,8 @@ void geoip_setup(const struct sy_config *cfg)
 	wk_running = pthread_create(&worker, NULL, run, NULL) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!wk_running)
-		log_warn("geoip: cannot start a thread; %s is not reloaded or downloaded until the next restart", g.path);
+		log_warn("geoip: cannot start a thread; %s is not reloaded or downloaded until the next restart",
+		         g.path);
 }
 
 void geoip_stop(void)

@@ -89,7 +89,7 @@ static void version_after(const struct ua *u, const char *marker, unsigned comps
 static const struct {
 	const char *nt, *name;
 } WINDOWS[] = {
-        {"10.0", "10"}, {"6.3", "8.1"}, {"6.2", "8"},   {"6.1", "7"},
+        {"10.0", "10"},   {"6.3", "8.1"}, {"6.2", "8"},  {"6.1", "7"},
         {"6.0", "Vista"}, {"5.2", "XP"},  {"5.1", "XP"}, {"5.0", "2000"},
 };
 
