@@ -8,6 +8,7 @@
 #include "../http/http.h"
 #include "../store/store.h"
 #include "admin.h"
+#include "images.h"
 
 #define USER_COLS_U                                                                                                    \
 	"u.id, u.username, u.email, u.first_name, u.last_name, u.display_name, u.locale, u.ldap_id, u.is_admin, "      \
@@ -279,6 +280,9 @@ enum sy_err users_delete_handler(struct http_req *r)
 	store_finalize(st);
 	if (!e && !row)
 		return user_not_found(r);
+	/* the picture goes with the user, as in Pocket ID */
+	if (!e && images_profile_delete(s, http_param(r, "id")))
+		log_warn("user %s deleted, but not their profile picture", http_param(r, "id"));
 	return e ? e : http_reply_empty(r, 204);
 }
 

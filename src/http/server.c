@@ -230,7 +230,9 @@ static struct http_req *req_begin(struct MHD_Connection *c, const char *url, con
 		r->route = http_route_match(&r->arena, S.routes, S.nroutes, r->path, r->method, r->params, &r->nparams);
 	r->cors = cors_path(r);
 	r->body_max = r->route ? r->route->body_max : UNMATCHED_BODY_MAX;
-	r->arena.limit += 2 * r->body_max; /* room for the body on top of the handler's needs */
+	/* room for the body on top of the handler's needs: a chunked body grows by
+	 * doubling, and the buffers it leaves behind add up to less than 2x its size */
+	r->arena.limit += 3 * r->body_max;
 	atomic_fetch_add(&S.inflight, 1);
 	return r;
 }
@@ -387,6 +389,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 			r->body_too_big = true;
 			dispatch(r);
 			return send_response(r);
+		}
+		if (cl && n > 0 && !r->body) {
+			/* the announced size, once: no copies while it arrives */
+			r->body = arena_alloc(&r->arena, (size_t)n + 1);
+			r->body_cap = r->body ? (size_t)n : 0;
 		}
 		return MHD_YES;
 	}

@@ -60,8 +60,8 @@ static bool is_svg(const uint8_t *p, size_t n)
 			close = memchr(s + 2, '>', (size_t)(end - s - 2));
 			skip = 1;
 		} else {
-			return strncmp(s, "<svg", 4) == 0 && (s[4] == ' ' || s[4] == '>' || s[4] == '/' || s[4] == '\t' ||
-			                                      s[4] == '\r' || s[4] == '\n');
+			return strncmp(s, "<svg", 4) == 0 && (s[4] == ' ' || s[4] == '>' || s[4] == '/' ||
+			                                      s[4] == '\t' || s[4] == '\r' || s[4] == '\n');
 		}
 		if (!close)
 			return false;
@@ -122,9 +122,9 @@ const char *image_type_ext(enum image_type t)
 const char *image_ext_mime(const char *ext)
 {
 	static const char *const MIME[][2] = {
-	        {"jpg", "image/jpeg"},     {"jpeg", "image/jpeg"},  {"png", "image/png"},
-	        {"svg", "image/svg+xml"},  {"ico", "image/x-icon"}, {"gif", "image/gif"},
-	        {"webp", "image/webp"},    {"avif", "image/avif"},  {"heic", "image/heic"},
+	        {"jpg", "image/jpeg"},    {"jpeg", "image/jpeg"},  {"png", "image/png"},
+	        {"svg", "image/svg+xml"}, {"ico", "image/x-icon"}, {"gif", "image/gif"},
+	        {"webp", "image/webp"},   {"avif", "image/avif"},  {"heic", "image/heic"},
 	};
 	for (size_t i = 0; i < sizeof MIME / sizeof MIME[0]; i++)
 		if (strcmp(ext, MIME[i][0]) == 0)
@@ -190,8 +190,7 @@ static void sampler_free(struct sampler *sp)
 }
 
 /* n RGBA pixels of row y at x = x_start + i*step. */
-static void sampler_span(struct sampler *sp, unsigned y, unsigned x_start, unsigned step, unsigned n,
-                         const uint8_t *px)
+static void sampler_span(struct sampler *sp, unsigned y, unsigned x_start, unsigned step, unsigned n, const uint8_t *px)
 {
 	if (y < sp->y0 || y - sp->y0 >= sp->side)
 		return;
@@ -280,8 +279,9 @@ static void sampler_finish(struct sampler *sp, uint8_t *dst)
 				fx = 0;
 			unsigned x1 = (unsigned)fx, x2 = x1 + 1 < s ? x1 + 1 : x1;
 			double dx = fx - x1;
-			const uint8_t *p[4] = {sp->small + ((size_t)y1 * s + x1) * 4, sp->small + ((size_t)y1 * s + x2) * 4,
-			                       sp->small + ((size_t)y2 * s + x1) * 4, sp->small + ((size_t)y2 * s + x2) * 4};
+			const uint8_t *p[4] = {
+			        sp->small + ((size_t)y1 * s + x1) * 4, sp->small + ((size_t)y1 * s + x2) * 4,
+			        sp->small + ((size_t)y2 * s + x1) * 4, sp->small + ((size_t)y2 * s + x2) * 4};
 			double w[4] = {(1 - dx) * (1 - dy), dx * (1 - dy), (1 - dx) * dy, dx * dy};
 			double acc[4] = {0, 0, 0, 0};
 			for (int k = 0; k < 4; k++) {
@@ -315,6 +315,17 @@ static bool dims_ok(unsigned long w, unsigned long h, unsigned long max_pixels, 
 		return false;
 	}
 	return true;
+}
+
+static unsigned rd16(const uint8_t *p, bool le)
+{
+	return le ? (unsigned)p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1];
+}
+
+static uint32_t rd32(const uint8_t *p, bool le)
+{
+	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+	          : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* -------------------------------------------------------------------- PNG */
@@ -393,7 +404,8 @@ static void png_run(png_structp png, png_infop info, struct png_job *j)
 			for (png_uint_32 r = 0; r < rows; r++) {
 				png_read_row(png, j->row, NULL);
 				unsigned y = PNG_PASS_START_ROW(pass) + r * PNG_PASS_ROW_OFFSET(pass);
-				sampler_span(&j->sp, y, PNG_PASS_START_COL(pass), PNG_PASS_COL_OFFSET(pass), cols, j->row);
+				sampler_span(&j->sp, y, PNG_PASS_START_COL(pass), PNG_PASS_COL_OFFSET(pass), cols,
+				             j->row);
 			}
 		}
 	} else {
@@ -404,8 +416,29 @@ static void png_run(png_structp png, png_infop info, struct png_job *j)
 	}
 }
 
+/* Every chunk's declared length must fit in the file: libpng allocates an
+ * ancillary chunk's buffer from its length before reading it (a 200-byte file
+ * claiming a 2 GB tEXt chunk made it allocate 2 GB). */
+static bool png_chunks_fit(const uint8_t *p, size_t n)
+{
+	size_t o = 8;
+	while (n - o >= 12) {
+		uint32_t len = rd32(p + o, false);
+		if (len > n - o - 12)
+			return false;
+		if (memcmp(p + o + 4, "IEND", 4) == 0)
+			break;
+		o += 12 + (size_t)len;
+	}
+	return true;
+}
+
 static enum sy_err png_decode(const uint8_t *p, size_t n, unsigned out, uint8_t *dst, const char **why)
 {
+	if (!png_chunks_fit(p, n)) {
+		*why = "a PNG chunk is longer than the file";
+		return SY_E_INVALID;
+	}
 	struct png_job *j = sy_calloc(1, sizeof *j);
 	j->in = (struct mem_in){p, n, 0};
 	j->out = out;
@@ -418,6 +451,11 @@ static enum sy_err png_decode(const uint8_t *p, size_t n, unsigned out, uint8_t 
 		png_set_user_limits(png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
 		png_set_chunk_cache_max(png, 256);
 		png_set_chunk_malloc_max(png, 4u << 20);
+		/* nothing but the pixels is used: every other chunk is skipped unread */
+		static const png_byte IGNORE[] = "tEXt\0zTXt\0iTXt\0iCCP\0sPLT\0eXIf\0tIME\0pHYs\0hIST\0sBIT\0"
+		                                 "cHRM\0gAMA\0sRGB\0bKGD\0oFFs\0pCAL\0sCAL\0";
+		png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
+		png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, IGNORE, (int)(sizeof IGNORE - 1) / 5);
 		png_run(png, info, j);
 		sampler_finish(&j->sp, dst);
 		e = SY_OK;
@@ -471,17 +509,6 @@ static void jpeg_on_progress(j_common_ptr c)
 		j->why = "the JPEG has too many scans";
 		longjmp(j->jb, 1);
 	}
-}
-
-static unsigned rd16(const uint8_t *p, bool le)
-{
-	return le ? (unsigned)p[0] | (unsigned)p[1] << 8 : (unsigned)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p, bool le)
-{
-	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
-	          : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* The Orientation tag (0x0112) of IFD0 in an APP1 "Exif" segment's data; 1
@@ -710,7 +737,8 @@ static enum sy_err gif_first_frame(GifFileType *g, struct sampler *sp, unsigned 
 						q[3] = 255;
 					}
 				}
-				sampler_span(sp, (unsigned)(d->Top + y), (unsigned)d->Left, 1, (unsigned)d->Width, rgba);
+				sampler_span(sp, (unsigned)(d->Top + y), (unsigned)d->Left, 1, (unsigned)d->Width,
+				             rgba);
 			}
 		}
 		free(line);
@@ -789,9 +817,7 @@ enum sy_err image_square(const uint8_t *p, size_t n, unsigned side, uint8_t **rg
 	case IMAGE_JPEG: e = jpeg_decode(p, n, side, dst, &orientation, why); break;
 	case IMAGE_WEBP: e = webp_decode(p, n, side, dst, why); break;
 	case IMAGE_GIF: e = gif_decode(p, n, side, dst, why); break;
-	default:
-		*why = "not a PNG, JPEG, WebP or GIF image";
-		e = SY_E_INVALID;
+	default: *why = "not a PNG, JPEG, WebP or GIF image"; e = SY_E_INVALID;
 	}
 	if (e) {
 		free(dst);
@@ -851,7 +877,9 @@ enum sy_err image_png_encode(const uint8_t *px, unsigned w, unsigned h, unsigned
 	enum sy_err e = SY_E_INTERNAL;
 	if (info && setjmp(png_jmpbuf(png)) == 0) {
 		png_set_write_fn(png, &j->out, png_write_mem, png_flush_mem);
-		int type = channels == 1 ? PNG_COLOR_TYPE_GRAY : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA;
+		int type = channels == 1   ? PNG_COLOR_TYPE_GRAY
+		           : channels == 3 ? PNG_COLOR_TYPE_RGB
+		                           : PNG_COLOR_TYPE_RGBA;
 		png_set_IHDR(png, info, w, h, 8, type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
 		             PNG_FILTER_TYPE_DEFAULT);
 		png_set_compression_level(png, 6);
@@ -874,8 +902,8 @@ enum sy_err image_png_encode(const uint8_t *px, unsigned w, unsigned h, unsigned
 
 static bool png_chunk_keep(const uint8_t *type)
 {
-	static const char *const KEEP[] = {"tRNS", "cHRM", "gAMA", "iCCP", "sBIT", "sRGB", "cICP", "mDCv", "cLLi",
-	                                   "bKGD", "hIST", "pHYs", "sPLT", "acTL", "fcTL", "fdAT"};
+	static const char *const KEEP[] = {"tRNS", "cHRM", "gAMA", "iCCP", "sBIT", "sRGB", "cICP", "mDCv",
+	                                   "cLLi", "bKGD", "hIST", "pHYs", "sPLT", "acTL", "fcTL", "fdAT"};
 	if (!(type[0] & 0x20))
 		return true; /* critical chunks stay whatever they are */
 	for (size_t i = 0; i < sizeof KEEP / sizeof KEEP[0]; i++)

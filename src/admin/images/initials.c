@@ -49,7 +49,10 @@ static uint32_t decode(const char *s, size_t *used)
 	*used = 1;
 	if (p[0] < 0x80)
 		return p[0];
-	int len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 && p[0] <= 0xef ? 3 : p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : 0;
+	int len = p[0] >= 0xf0 && p[0] <= 0xf4   ? 4
+	          : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+	          : p[0] >= 0xc2 && p[0] <= 0xdf ? 2
+	                                         : 0;
 	if (!len)
 		return 0xfffd;
 	uint32_t c = p[0] & (0x7f >> len);
@@ -185,7 +188,8 @@ static int layout(const uint32_t *cp, int n, int px, struct glyph *g, int *x0, i
 		g[i].pen = pen;
 		g[i].bits = sy_malloc((size_t)g[i].width * g[i].rows + 1);
 		for (int r = 0; r < g[i].rows; r++)
-			memcpy(g[i].bits + (size_t)r * g[i].width, b->buffer + (ptrdiff_t)r * b->pitch, (size_t)g[i].width);
+			memcpy(g[i].bits + (size_t)r * g[i].width, b->buffer + (ptrdiff_t)r * b->pitch,
+			       (size_t)g[i].width);
 		if (g[i].width > 0) {
 			int a = (int)(pen >> 6) + g[i].left, z = a + g[i].width;
 			*x0 = a < *x0 ? a : *x0;

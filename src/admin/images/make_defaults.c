@@ -71,7 +71,7 @@ static int mark(double x, double y)
 {
 	if (x * x + y * y > 0.92 * 0.92)
 		return 0;
-	double t = (y + 1) * 2.0; /* two and a half teeth over the height */
+	double t = (y + 1) * 2.0;                        /* two and a half teeth over the height */
 	double tri = fabs(t - floor(t) - 0.5) * 2 - 0.5; /* -0.5 .. 0.5 */
 	double split = tri * 0.22, gap = 0.07;
 	if (x < split - gap / 2)
