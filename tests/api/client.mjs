@@ -285,3 +285,75 @@ export function expireCeremony(browser, secondsFromNow = -120) {
 }
 
 export { unb64url };
+
+/* ---------- issue 4: lists, API keys, application configuration ---------- */
+
+/** A desktop Chrome on macOS, for the audit log's device string. */
+export const CHROME_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+/** RFC 3339 UTC time as the contract writes it: 2026-11-23T01:02:03Z. */
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/**
+ * A list URL: pathname plus Pocket ID's list query from
+ * {page, limit, sort, direction, search, filters: {field: value | [values]}, extra: {k: v}}.
+ */
+export function listUrl(pathname, { page, limit, sort, direction, search, filters = {}, extra = {} } = {}) {
+  const q = new URLSearchParams();
+  if (page !== undefined) q.append('pagination[page]', String(page));
+  if (limit !== undefined) q.append('pagination[limit]', String(limit));
+  if (sort !== undefined) q.append('sort[column]', sort);
+  if (direction !== undefined) q.append('sort[direction]', direction);
+  for (const [k, v] of Object.entries(filters)) for (const one of [v].flat()) q.append(`filters[${k}]`, String(one));
+  if (search !== undefined) q.append('search', search);
+  for (const [k, v] of Object.entries(extra)) q.append(k, String(v));
+  const s = q.toString();
+  return s ? `${pathname}?${s}` : pathname;
+}
+
+/**
+ * Asserts a 200 list answer with exactly Pocket ID's envelope
+ * {data: [...], pagination: {totalPages, totalItems, currentPage, itemsPerPage}}, and the
+ * pagination values given in `expect`. Returns the parsed body.
+ */
+export function assertPage(res, expect = {}) {
+  expectStatus(res, 200);
+  const b = res.json;
+  assert.ok(b && typeof b === 'object', `expected a JSON object${res.ctx}`);
+  assert.deepEqual(Object.keys(b).sort(), ['data', 'pagination'], `envelope keys${res.ctx}`);
+  assert.ok(Array.isArray(b.data), `data is an array${res.ctx}`);
+  assert.deepEqual(Object.keys(b.pagination).sort(), ['currentPage', 'itemsPerPage', 'totalItems', 'totalPages'], `pagination keys${res.ctx}`);
+  for (const k of Object.keys(b.pagination)) assert.ok(Number.isInteger(b.pagination[k]), `pagination.${k} is an integer${res.ctx}`);
+  assert.ok(b.data.length <= b.pagination.itemsPerPage, `no more items than itemsPerPage${res.ctx}`);
+  for (const [k, v] of Object.entries(expect)) assert.equal(b.pagination[k], v, `pagination.${k}${res.ctx}`);
+  return b;
+}
+
+/** X-API-KEY authentication: a cookie-less browser sending the key on every request. */
+export function apiKeyClient(srv, token) {
+  return new Browser(srv, { headers: { 'X-API-KEY': token } });
+}
+
+/**
+ * POST /api/api-keys from a signed-in browser (expiresAt default: in 30 days).
+ * Returns {token, apiKey, res}.
+ */
+export async function createApiKey(browser, { name = 'test key', description, expiresAt } = {}) {
+  const body = { name, expiresAt: expiresAt || new Date(Date.now() + 30 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z') };
+  if (description !== undefined) body.description = description;
+  const res = expectStatus(await browser.post('/api/api-keys', body), 201);
+  return { token: res.json.token, apiKey: res.json.apiKey, res };
+}
+
+/** GET /api/application-configuration/all as {key: value}. */
+export async function configAll(admin) {
+  const res = expectStatus(await admin.get('/api/application-configuration/all'), 200);
+  assert.ok(Array.isArray(res.json), res.ctx);
+  return Object.fromEntries(res.json.map((e) => [e.key, e.value]));
+}
+
+/** PUT /api/application-configuration with the current values and `changes` applied (a full replace). */
+export async function updateConfig(admin, changes) {
+  const current = await configAll(admin);
+  return admin.put('/api/application-configuration', { ...current, ...changes });
+}
