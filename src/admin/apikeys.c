@@ -229,17 +229,11 @@ enum sy_err apikeys_delete_handler(struct http_req *r)
 {
 	struct store *s;
 	struct session me;
-	struct store_stmt *st;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)) ||
-	    (e = store_prepare(s, "DELETE FROM api_keys WHERE id = ? AND user_id = ? RETURNING id", &st)))
-		return e;
-	store_bind_text(st, 1, http_param(r, "id"));
-	store_bind_text(st, 2, me.user.id);
 	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
-	if (!e && !row)
-		return key_not_found(r);
-	return e ? e : http_reply_empty(r, 204);
+	if ((e = auth_store(r, &s)) || (e = auth_user(r, s, &me)) ||
+	    (e = store_run(s, "DELETE FROM api_keys WHERE id = ? AND user_id = ? RETURNING id",
+	                   (const char *const[]){http_param(r, "id"), me.user.id}, 2, &row)))
+		return e;
+	return row ? http_reply_empty(r, 204) : key_not_found(r);
 }

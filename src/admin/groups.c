@@ -274,18 +274,13 @@ enum sy_err groups_delete_handler(struct http_req *r)
 {
 	struct store *s;
 	struct session me;
-	struct store_stmt *st;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
-	    (e = store_prepare(s, "DELETE FROM user_groups WHERE id = ? RETURNING id", &st)))
-		return e;
-	store_bind_text(st, 1, http_param(r, "id"));
 	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
-	if (!e && !row)
-		return group_not_found(r);
-	return e ? e : http_reply_empty(r, 204);
+	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
+	    (e = store_run(s, "DELETE FROM user_groups WHERE id = ? RETURNING id",
+	                   (const char *const[]){http_param(r, "id")}, 1, &row)))
+		return e;
+	return row ? http_reply_empty(r, 204) : group_not_found(r);
 }
 
 /* Replaces the pairs of one side of user_groups_users: the groups of a user,

@@ -261,14 +261,11 @@ enum sy_err signup_tokens_delete_handler(struct http_req *r)
 {
 	struct store *s;
 	struct session me;
-	struct store_stmt *st;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
-	    (e = store_prepare(s, "DELETE FROM signup_tokens WHERE id = ?", &st)))
-		return e;
-	store_bind_text(st, 1, http_param(r, "id"));
 	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
-	return e ? e : http_reply_empty(r, 204); /* Pocket ID: 204 also when unknown */
+	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
+	    (e = store_run(s, "DELETE FROM signup_tokens WHERE id = ?", (const char *const[]){http_param(r, "id")}, 1,
+	                   &row)))
+		return e;
+	return http_reply_empty(r, 204); /* Pocket ID: 204 also when unknown */
 }

@@ -269,21 +269,18 @@ enum sy_err users_delete_handler(struct http_req *r)
 {
 	struct store *s;
 	struct session me;
-	struct store_stmt *st;
 	enum sy_err e;
-	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
-	    (e = store_prepare(s, "DELETE FROM users WHERE id = ? RETURNING id", &st)))
-		return e;
-	store_bind_text(st, 1, http_param(r, "id"));
 	bool row;
-	e = store_step(st, &row);
-	store_finalize(st);
-	if (!e && !row)
+	const char *id = http_param(r, "id");
+	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
+	    (e = store_run(s, "DELETE FROM users WHERE id = ? RETURNING id", (const char *const[]){id}, 1, &row)))
+		return e;
+	if (!row)
 		return user_not_found(r);
 	/* the picture goes with the user, as in Pocket ID */
-	if (!e && images_profile_delete(s, http_param(r, "id")))
-		log_warn("user %s deleted, but not their profile picture", http_param(r, "id"));
-	return e ? e : http_reply_empty(r, 204);
+	if (images_profile_delete(s, id))
+		log_warn("user %s deleted, but not their profile picture", id);
+	return http_reply_empty(r, 204);
 }
 
 enum sy_err users_groups_handler(struct http_req *r)

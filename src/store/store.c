@@ -103,6 +103,19 @@ void store_finalize(struct store_stmt *st)
 		st->store->ops->finalize(st);
 }
 
+enum sy_err store_run(struct store *s, const char *sql, const char *const *args, size_t nargs, bool *row)
+{
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s, sql, &st);
+	if (e)
+		return e;
+	for (size_t i = 0; i < nargs; i++)
+		store_bind_text(st, (int)i + 1, args[i]);
+	e = store_step(st, row);
+	store_finalize(st);
+	return e;
+}
+
 /* A statement without parameters or rows, through prepare so that SQLite's
  * statement cache spares parsing it at every transaction. */
 static enum sy_err run(struct store *s, const char *sql)

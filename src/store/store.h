@@ -54,6 +54,11 @@ void store_finalize(struct store_stmt *st);
  * functions on SQLite (registered by sqlite.c), SQL functions on PostgreSQL
  * (created by migration 0002). */
 
+/* One statement with text parameters, stepped once: *row tells whether it
+ * produced a row (a DELETE ... RETURNING that found its target). */
+enum sy_err store_run(struct store *s, const char *sql, const char *const *args, size_t nargs,
+                      bool *row) SY_WARN_UNUSED;
+
 /* BEGIN IMMEDIATE on SQLite (a deferred read-then-write deadlocks at once). */
 enum sy_err store_begin(struct store *s) SY_WARN_UNUSED;
 enum sy_err store_commit(struct store *s) SY_WARN_UNUSED;
