@@ -610,10 +610,12 @@ static void sniffing(void **state)
 	                                              "ftypisom\0\0\0\0isommp41",
 	                             24),
 	                 IMAGE_UNKNOWN);
+	/* a prolog, a comment with a '>' and a doctype before the root element */
+	static const char with_prolog[] = "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- a comment > with a bracket -->\n"
+	                                  "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\">\n<svg>";
 	const char *svgs[] = {
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
-	        "\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- a comment > with a bracket -->\n"
-	        "<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x.dtd\">\n<svg>",
+	        with_prolog,
 	        "  \r\n<svg\nviewBox='0 0 1 1'>",
 	};
 	for (size_t i = 0; i < sizeof svgs / sizeof svgs[0]; i++)
