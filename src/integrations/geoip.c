@@ -914,10 +914,15 @@ static char *with_key(const char *url, const char *key)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
 		    c == '_' || c == '.' || c == '~')
 			*o++ = (char)c;
-		else
-			o += sprintf(o, "%%%02X", c);
+		else {
+			static const char hex[] = "0123456789ABCDEF";
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
 	}
-	strcpy(o, at + 2);
+	size_t rest = strlen(at + 2);
+	memcpy(o, at + 2, rest + 1);
 	return out;
 }
 

@@ -53,6 +53,14 @@ static enum sy_err mp(const char *ct, const char *body, size_t n, struct got *g)
 
 #define MP(ct, lit, g) mp(ct, lit, sizeof lit - 1, g)
 
+/* strcat with the room checked */
+static void append(char *buf, size_t cap, const char *more)
+{
+	size_t n = strlen(buf), k = strlen(more);
+	assert_true(n + k < cap);
+	memcpy(buf + n, more, k + 1);
+}
+
 static void multipart_valid(void **state)
 {
 	(void)state;
@@ -127,27 +135,27 @@ static void multipart_invalid(void **state)
 	/* too many header lines */
 	char many[2048] = "--B\r\n";
 	for (int i = 0; i < 17; i++)
-		strcat(many, "X-A: 1\r\n");
-	strcat(many, "Content-Disposition: form-data; name=f\r\n\r\nx\r\n--B--");
+		append(many, sizeof many, "X-A: 1\r\n");
+	append(many, sizeof many, "Content-Disposition: form-data; name=f\r\n\r\nx\r\n--B--");
 	assert_int_equal(mp(ct, many, strlen(many), &g), SY_E_BODY);
 	/* a header block over HTTP_MULTIPART_MAX_HEADER */
 	size_t hn = HTTP_MULTIPART_MAX_HEADER + 200;
 	char *huge = malloc(hn + 100);
 	if (!huge)
 		abort();
-	int k = sprintf(huge, "--B\r\nContent-Disposition: form-data; name=\"");
+	int k = snprintf(huge, hn + 100, "--B\r\nContent-Disposition: form-data; name=\"");
 	memset(huge + k, 'a', hn);
-	strcpy(huge + k + hn, "\"\r\n\r\nx\r\n--B--");
+	snprintf(huge + k + hn, 100 - (size_t)k, "\"\r\n\r\nx\r\n--B--");
 	assert_int_equal(mp(ct, huge, strlen(huge), &g), SY_E_BODY);
 	free(huge);
 	/* more parts than allowed (4 in mp) */
 	char parts[512] = "";
 	for (int i = 0; i < 5; i++)
-		strcat(parts, part);
-	strcat(parts, "--B--");
+		append(parts, sizeof parts, part);
+	append(parts, sizeof parts, "--B--");
 	assert_int_equal(mp(ct, parts, strlen(parts), &g), SY_E_BODY);
 	parts[strlen(parts) - strlen(part) - 5] = '\0';
-	strcat(parts, "--B--");
+	append(parts, sizeof parts, "--B--");
 	assert_int_equal(mp(ct, parts, strlen(parts), &g), SY_OK);
 	assert_int_equal(g.n, 4);
 }

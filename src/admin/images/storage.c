@@ -212,11 +212,16 @@ out:
 static enum sy_err db_read(struct store *s, struct arena *a, const char *const *paths, size_t np, size_t max,
                            size_t *which, const uint8_t **data, size_t *n)
 {
-	char sql[512] = "SELECT path, length(data), CASE WHEN length(data) <= ? THEN data END FROM storage "
-	                "WHERE path IN (";
-	for (size_t i = 0; i < np; i++)
-		strcat(sql, i ? ", ?" : "?");
-	strcat(sql, ") ORDER BY mod_time DESC, path LIMIT 1");
+	char sql[512];
+	size_t o = (size_t)snprintf(sql, sizeof sql,
+	                            "SELECT path, length(data), CASE WHEN length(data) <= ? THEN data END FROM storage "
+	                            "WHERE path IN (");
+	for (size_t i = 0; i < np && o < sizeof sql; i++)
+		o += (size_t)snprintf(sql + o, sizeof sql - o, i ? ", ?" : "?");
+	if (o < sizeof sql)
+		o += (size_t)snprintf(sql + o, sizeof sql - o, ") ORDER BY mod_time DESC, path LIMIT 1");
+	if (o >= sizeof sql)
+		return SY_E_INTERNAL; /* more candidate paths than any image name has */
 	struct store_stmt *st;
 	enum sy_err e = store_prepare(s, sql, &st);
 	if (e)
