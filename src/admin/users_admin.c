@@ -47,12 +47,13 @@ static void build_filter(struct http_req *r, struct store *s, const struct list_
 		char *like = list_like(r, q->search);
 		for (int i = 0; i < 4; i++)
 			f->text[f->ntext++] = like;
-		/* SQLite's LIKE already ignores ASCII case; lower() on every row would double the scan */
-		const char *op = store_kind(s) == STORE_POSTGRES ? "ILIKE" : "LIKE";
-		f->sql = arena_printf(&r->arena,
-		                      " AND (u.email %s ? ESCAPE '\\' OR u.first_name %s ? ESCAPE '\\' OR "
-		                      "u.last_name %s ? ESCAPE '\\' OR u.username %s ? ESCAPE '\\')",
-		                      op, op, op, op);
+		/* SQLite's LIKE already ignores ASCII case (lower() on every row would double
+		 * the scan); PostgreSQL's ILIKE uses the trigram indexes of migration 0003 */
+		f->sql = store_kind(s) == STORE_POSTGRES
+		                 ? " AND (u.email ILIKE ? ESCAPE '\\' OR u.first_name ILIKE ? ESCAPE '\\' OR "
+		                   "u.last_name ILIKE ? ESCAPE '\\' OR u.username::text ILIKE ? ESCAPE '\\')"
+		                 : " AND (u.email LIKE ? ESCAPE '\\' OR u.first_name LIKE ? ESCAPE '\\' OR "
+		                   "u.last_name LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\')";
 	}
 	static const struct {
 		const char *field, *sql;
@@ -87,9 +88,9 @@ static enum sy_err page_ids(struct http_req *r, struct store *s, const struct us
 	struct store_stmt *st;
 	enum sy_err e = store_prepare(s,
 	                              arena_printf(&r->arena,
-	                                           "SELECT u.id, count(*) OVER () FROM users u WHERE 1 = 1%s "
+	                                           "SELECT u.id, %s FROM users u WHERE 1 = 1%s "
 	                                           "ORDER BY %s LIMIT ? OFFSET ?",
-	                                           f->sql, q->order),
+	                                           q->search ? "count(*) OVER ()" : "-1", f->sql, q->order),
 	                              &st);
 	if (e)
 		return e;
@@ -118,11 +119,14 @@ enum sy_err users_list_handler(struct http_req *r)
 		return e;
 	build_filter(r, s, &q, &f);
 	json_t *ids = json_array();
-	int64_t total;
+	int64_t total = -1;
 	q.offset = (int64_t)(q.page - 1) * q.limit;
-	e = page_ids(r, s, &f, &q, ids, &total);
-	if (!e && total < 0 && q.page > 1) {
-		/* past the end: Pocket ID answers the last page */
+	/* a search scans the table anyway: count in the same pass; otherwise an
+	 * index-backed count and page are cheaper than a window over every row */
+	if (q.search)
+		e = page_ids(r, s, &f, &q, ids, &total);
+	if (!e && total < 0 && (q.page > 1 || !q.search)) {
+		/* no search, or a search past the end (Pocket ID answers the last page) */
 		struct store_stmt *st;
 		bool row;
 		if (!(e = store_prepare(s, arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f.sql),
@@ -133,8 +137,9 @@ enum sy_err users_list_handler(struct http_req *r)
 			store_finalize(st);
 		}
 		list_clamp(&q, total);
+		int64_t unused;
 		if (!e && total > 0)
-			e = page_ids(r, s, &f, &q, ids, &total);
+			e = page_ids(r, s, &f, &q, ids, &unused);
 	}
 	list_clamp(&q, total < 0 ? 0 : total);
 	json_t *data = json_array();

@@ -36,6 +36,19 @@ CREATE TABLE app_config (
 );
 
 CREATE INDEX users_created_at ON users (created_at);
+-- the admin list sorts on these and filters on the flags (reference §0.1)
+CREATE INDEX users_first_name ON users (first_name);
+CREATE INDEX users_last_name ON users (last_name);
+CREATE INDEX users_display_name ON users (display_name);
+CREATE INDEX users_disabled ON users (disabled, username);
+CREATE INDEX users_is_admin ON users (is_admin, username);
+CREATE INDEX users_email_verified ON users (email_verified, username);
+-- substring search (ILIKE '%x%') through trigram indexes instead of a scan
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX users_search_username ON users USING gin ((username::text) gin_trgm_ops);
+CREATE INDEX users_search_email ON users USING gin (email gin_trgm_ops);
+CREATE INDEX users_search_first_name ON users USING gin (first_name gin_trgm_ops);
+CREATE INDEX users_search_last_name ON users USING gin (last_name gin_trgm_ops);
 CREATE INDEX user_groups_users_group ON user_groups_users (user_group_id);
 CREATE INDEX custom_claims_user ON custom_claims (user_id);
 CREATE INDEX custom_claims_group ON custom_claims (user_group_id);

@@ -36,6 +36,13 @@ CREATE TABLE app_config (
 );
 
 CREATE INDEX users_created_at ON users (created_at);
+-- the admin list sorts on these and filters on the flags (reference §0.1)
+CREATE INDEX users_first_name ON users (first_name);
+CREATE INDEX users_last_name ON users (last_name);
+CREATE INDEX users_display_name ON users (display_name);
+CREATE INDEX users_disabled ON users (disabled, username);
+CREATE INDEX users_is_admin ON users (is_admin, username);
+CREATE INDEX users_email_verified ON users (email_verified, username);
 CREATE INDEX user_groups_users_group ON user_groups_users (user_group_id);
 CREATE INDEX custom_claims_user ON custom_claims (user_id);
 CREATE INDEX custom_claims_group ON custom_claims (user_group_id);
