@@ -33,10 +33,13 @@ enum sy_err list_parse(struct http_req *r, const struct list_column *cols, size_
 	out->order = def_order;
 	const char *col = http_query(r, "sort[column]"), *dir = http_query(r, "sort[direction]");
 	bool desc = dir && strcasecmp(dir, "desc") == 0;
+	/* a one-column tiebreak runs the same way, so that an index on (column,
+	 * tiebreak) can deliver the rows in order without a sort */
+	bool simple = !strchr(def_order, ',');
 	for (size_t i = 0; col && i < ncols; i++)
 		if (strcmp(cols[i].name, col) == 0)
-			out->order =
-			        arena_printf(&r->arena, "%s %s, %s", cols[i].sql, desc ? "DESC" : "ASC", def_order);
+			out->order = arena_printf(&r->arena, "%s %s, %s%s", cols[i].sql, desc ? "DESC" : "ASC",
+			                          def_order, simple && desc ? " DESC" : "");
 	if (!out->order)
 		return SY_E_TOOBIG;
 	const char *search = http_query(r, "search");

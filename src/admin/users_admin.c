@@ -115,7 +115,7 @@ enum sy_err users_list_handler(struct http_req *r)
 	struct user_filter f;
 	enum sy_err e;
 	if ((e = auth_store(r, &s)) || (e = auth_admin(r, s, &me)) ||
-	    (e = list_parse(r, SORTABLE, sizeof SORTABLE / sizeof SORTABLE[0], "u.username, u.id", &q)))
+	    (e = list_parse(r, SORTABLE, sizeof SORTABLE / sizeof SORTABLE[0], "u.username", &q)))
 		return e;
 	build_filter(r, s, &q, &f);
 	json_t *ids = json_array();

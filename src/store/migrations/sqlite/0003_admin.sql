@@ -35,11 +35,12 @@ CREATE TABLE app_config (
     value TEXT NOT NULL
 );
 
-CREATE INDEX users_created_at ON users (created_at);
--- the admin list sorts on these and filters on the flags (reference §0.1)
-CREATE INDEX users_first_name ON users (first_name);
-CREATE INDEX users_last_name ON users (last_name);
-CREATE INDEX users_display_name ON users (display_name);
+-- the admin list sorts on these (username, unique, breaks ties) and filters on
+-- the flags (reference §0.1)
+CREATE INDEX users_created_at ON users (created_at, username);
+CREATE INDEX users_first_name ON users (first_name, username);
+CREATE INDEX users_last_name ON users (last_name, username);
+CREATE INDEX users_display_name ON users (display_name, username);
 CREATE INDEX users_disabled ON users (disabled, username);
 CREATE INDEX users_is_admin ON users (is_admin, username);
 CREATE INDEX users_email_verified ON users (email_verified, username);
