@@ -56,9 +56,10 @@ static void copy_file(const char *from, const char *to)
 /* Puts name (in dir) at path the way an update tool does: a new file renamed over the old. */
 static void install(const char *name, const char *path)
 {
-	char from[512], tmp[512];
+	char from[512], tmp[520];
 	path_in(from, sizeof from, name);
-	snprintf(tmp, sizeof tmp, "%s.new", path);
+	assert_true(strlen(path) < 512);
+	assert_true((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) < sizeof tmp);
 	copy_file(from, tmp);
 	assert_int_equal(rename(tmp, path), 0);
 }
