@@ -22,12 +22,14 @@ struct cached {
 	char *sql;
 	sqlite3_stmt *st;
 	bool busy;
+	uint64_t used; /* when it was last handed out, for eviction */
 };
 
 struct sq_store {
 	struct store base;
 	sqlite3 *db;
 	struct cached cache[STMT_CACHE];
+	uint64_t clock;
 };
 
 struct sq_stmt {
@@ -92,7 +94,7 @@ static enum sy_err sq_exec(struct store *s, const char *sql)
  * is full, or holds sql busy in an enclosing statement). */
 static struct cached *cache_find(struct sq_store *s, const char *sql, bool *hit)
 {
-	struct cached *empty = NULL;
+	struct cached *empty = NULL, *oldest = NULL;
 	*hit = false;
 	for (size_t i = 0; i < STMT_CACHE; i++) {
 		struct cached *c = &s->cache[i];
@@ -102,9 +104,19 @@ static struct cached *cache_find(struct sq_store *s, const char *sql, bool *hit)
 		} else if (strcmp(c->sql, sql) == 0) {
 			*hit = !c->busy;
 			return c->busy ? NULL : c;
+		} else if (!c->busy && (!oldest || c->used < oldest->used)) {
+			oldest = c;
 		}
 	}
-	return empty;
+	if (empty || !oldest)
+		return empty;
+	/* full: the least recently used statement makes room (lists build many
+	 * one-off ORDER BY and filter variants, which must not pin the cache) */
+	sqlite3_finalize(oldest->st);
+	free(oldest->sql);
+	oldest->sql = NULL;
+	oldest->st = NULL;
+	return oldest;
 }
 
 static enum sy_err sq_prepare(struct store *base, const char *sql, struct store_stmt **out)
@@ -122,8 +134,10 @@ static enum sy_err sq_prepare(struct store *base, const char *sql, struct store_
 		slot->sql = sy_strdup(sql);
 		slot->st = st;
 	}
-	if (slot)
+	if (slot) {
 		slot->busy = true;
+		slot->used = ++s->clock;
+	}
 	struct sq_stmt *w = sy_malloc(sizeof *w);
 	w->base.store = base;
 	w->st = st;

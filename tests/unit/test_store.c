@@ -334,6 +334,17 @@ static void statement_reuse(struct store *s, struct db *d)
 	store_finalize(outer);
 	assert_int_equal(pairs, 90 * 90);
 	assert_int_equal(sum, 4950 - 450); /* 0..99 without the multiples of 10 */
+	/* more distinct statements than the cache holds: old ones make room, every one still runs */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 120; i++) {
+			char text[64];
+			snprintf(text, sizeof text, "SELECT count(*) + %d FROM n", i);
+			assert_int_equal(store_prepare(s, text, &outer), SY_OK);
+			assert_int_equal(store_step(outer, &row), SY_OK);
+			assert_true(row);
+			assert_int_equal(store_col_int(outer, 0), 100 + i);
+			store_finalize(outer);
+		}
 }
 
 static void test_statement_reuse(void **state)
