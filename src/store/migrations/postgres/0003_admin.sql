@@ -51,5 +51,6 @@ CREATE INDEX users_search_email ON users USING gin (email gin_trgm_ops);
 CREATE INDEX users_search_first_name ON users USING gin (first_name gin_trgm_ops);
 CREATE INDEX users_search_last_name ON users USING gin (last_name gin_trgm_ops);
 CREATE INDEX user_groups_users_group ON user_groups_users (user_group_id);
-CREATE INDEX custom_claims_user ON custom_claims (user_id);
-CREATE INDEX custom_claims_group ON custom_claims (user_group_id);
+-- (owner, key): the lookup and its ORDER BY key in one index
+CREATE INDEX custom_claims_user ON custom_claims (user_id, key);
+CREATE INDEX custom_claims_group ON custom_claims (user_group_id, key);

@@ -45,5 +45,6 @@ CREATE INDEX users_disabled ON users (disabled, username);
 CREATE INDEX users_is_admin ON users (is_admin, username);
 CREATE INDEX users_email_verified ON users (email_verified, username);
 CREATE INDEX user_groups_users_group ON user_groups_users (user_group_id);
-CREATE INDEX custom_claims_user ON custom_claims (user_id);
-CREATE INDEX custom_claims_group ON custom_claims (user_group_id);
+-- (owner, key): the lookup and its ORDER BY key in one index
+CREATE INDEX custom_claims_user ON custom_claims (user_id, key);
+CREATE INDEX custom_claims_group ON custom_claims (user_group_id, key);
