@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh - throughput, latency and memory of the hot read-only endpoints,
-# and passkey logins per second.
+# passkey logins per second, and the users list with 100,000 users.
 #
 #   bash bench/run.sh [path-to-symbolon]      (default: build/symbolon; `make bench`)
 #
@@ -8,15 +8,18 @@
 # with LOG_LEVEL=warn (the headline figures) and once with the default info access
 # log written to a file, samples its RSS; then, on a fresh server, drives passkey
 # logins (login/start + login/finish) with bench/passkey_login.c and compares the
-# CPU cost of a login with one ES256 verify + one RS256 sign from `openssl speed`.
+# CPU cost of a login with one ES256 verify + one RS256 sign from `openssl speed`; then
+# (section `users`, bench/users_list.sh) loads 100,000 users into SQLite and PostgreSQL and
+# measures GET /api/users latency (first page, deep pages, sorting, searches).
 # Checks the targets and writes a Markdown summary to bench/results/latest.md. A
 # missed target is printed, not an exit status: this is a measurement, not a test.
 # See bench/README.md.
 #
-# Knobs (environment): SECTIONS ("endpoints passkey"), DURATION (10s), WARMUP (2s),
+# Knobs (environment): SECTIONS ("endpoints passkey users"), DURATION (10s), WARMUP (2s),
 # CONNECTIONS (64), THREADS (1), SERVER_CPU (0), CLIENT_CPU (1), SETTLE (3: seconds
 # idle before an RSS sample), MODES ("warn info"), PASSKEY_CONNECTIONS (16),
-# OPENSSL_SECONDS (3).
+# OPENSSL_SECONDS (3); for `users`: USERS (100000), USERS_ENGINES ("sqlite postgres"),
+# USERS_CONNECTIONS ("1 8").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,7 +33,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 SETTLE=${SETTLE:-3}
 MODES=${MODES:-warn info}
-SECTIONS=${SECTIONS:-endpoints passkey}
+SECTIONS=${SECTIONS:-endpoints passkey users}
 PASSKEY_CONNECTIONS=${PASSKEY_CONNECTIONS:-16}
 OPENSSL_SECONDS=${OPENSSL_SECONDS:-3}
 HOST=127.0.0.1 # never anything but loopback
@@ -44,7 +47,7 @@ RESULTS=$ROOT/bench/results
 die() { echo "bench: $*" >&2; exit 2; }
 
 has_section() { [[ " $SECTIONS " == *" $1 "* ]]; }
-for s in $SECTIONS; do [[ $s == endpoints || $s == passkey ]] || die "unknown section '$s' in SECTIONS"; done
+for s in $SECTIONS; do [[ $s == endpoints || $s == passkey || $s == users ]] || die "unknown section '$s' in SECTIONS"; done
 [[ -x $BIN ]] || die "no executable at $BIN (build first: make build, or meson compile -C build)"
 for t in wrk taskset curl; do command -v "$t" >/dev/null || die "$t is not installed"; done
 if has_section passkey; then
@@ -383,6 +386,12 @@ if has_section endpoints; then
 	for mode in $MODES; do run_mode "$mode"; done
 fi
 has_section passkey && run_passkey
+if has_section users; then
+	# its own script (also usable alone): a Markdown section on stdout, progress on stderr
+	in_bg env USERS="${USERS:-100000}" ENGINES="${USERS_ENGINES:-sqlite postgres}" CONNECTIONS="${USERS_CONNECTIONS:-1 8}" \
+		DURATION="$DURATION" WARMUP="$WARMUP" SERVER_CPU="$SERVER_CPU" CLIENT_CPU="$CLIENT_CPU" \
+		bash "$ROOT/bench/users_list.sh" "$BIN" >"$TMP/users.md" || die "the users-list benchmark failed (see above)"
+fi
 
 # ---------------------------------------------------------------- report
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -416,11 +425,17 @@ report() {
 	echo "- Machine busy before the run (all CPUs, 1 s): ${BUSY_BEFORE}%; load average (1, 5, 15 min): $LOAD_BEFORE"
 	has_section endpoints && report_endpoints
 	has_section passkey && report_passkey
+	if has_section users; then
+		echo
+		# without its target lines and the blank lines they leave at the end
+		grep -v -E '^- (PASS|FAIL):' "$TMP/users.md" | awk 'NF { for (; n > 0; n--) print ""; print; next } { n++ }'
+	fi
 	echo
 	echo "## Targets"
 	echo
 	has_section endpoints && targets_endpoints
 	has_section passkey && targets_passkey
+	has_section users && grep -E '^- (PASS|FAIL):' "$TMP/users.md"
 	echo
 	echo "Raw output: bench/results/raw/. Figures vary by about ±10% from run to run on a shared VM; see bench/README.md."
 }

@@ -87,14 +87,14 @@ for dir in build build-san; do
     note "API tests ($dir, $db)"
     log="$logs/$dir.api-$db.tap"
     SYMBOLON_BIN="$root/$dir/symbolon" JOSE_TOOL="$root/$dir/tests/jose_tool" SY_TEST_DB=$db \
-      node --test --test-concurrency=2 --test-reporter=tap tests/api/ >"$log" 2>&1
+      node --test --test-concurrency=2 --test-timeout=300000 --test-reporter=tap tests/api/ >"$log" 2>&1
     grep -E '^not ok|^# (pass|fail)' "$log"
     count_tap "$log"
   done
 done
 
 note "browser tests (Chromium)"
-SYMBOLON_BIN="$root/build/symbolon" node --test --test-reporter=tap tests/browser/ >$logs/browser.tap 2>&1
+SYMBOLON_BIN="$root/build/symbolon" node --test --test-timeout=600000 --test-reporter=tap tests/browser/ >$logs/browser.tap 2>&1
 grep -E '^not ok|^# (pass|fail)' $logs/browser.tap
 count_tap $logs/browser.tap
 
