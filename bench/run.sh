@@ -388,7 +388,7 @@ fi
 has_section passkey && run_passkey
 if has_section users; then
 	# its own script (also usable alone): a Markdown section on stdout, progress on stderr
-	in_bg env USERS="${USERS:-100000}" ENGINES="${USERS_ENGINES:-sqlite postgres}" CONNECTIONS="${USERS_CONNECTIONS:-1 8}" \
+	in_bg env USERS="${USERS:-100000}" ENGINES="${USERS_ENGINES:-}" CONNECTIONS="${USERS_CONNECTIONS:-1 8}" \
 		DURATION="$DURATION" WARMUP="$WARMUP" SERVER_CPU="$SERVER_CPU" CLIENT_CPU="$CLIENT_CPU" \
 		bash "$ROOT/bench/users_list.sh" "$BIN" >"$TMP/users.md" || die "the users-list benchmark failed (see above)"
 fi
