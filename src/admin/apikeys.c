@@ -7,9 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "../auth/auth.h"
+#include "../crypto/crypto.h"
 #include "../http/http.h"
 #include "../store/store.h"
 #include "admin.h"
@@ -110,11 +109,8 @@ static enum sy_err read_expiry(struct http_req *r, const json_t *body, int64_t *
 /* A new token: 32 letters and digits, and the SHA-256 hex that is stored. */
 static void new_token(char token[33], char hash[65])
 {
-	uint8_t digest[32];
-	unsigned int dlen = 0;
 	sy_random_string(token, 32, SY_ALNUM);
-	EVP_Digest(token, 32, digest, &dlen, EVP_sha256(), NULL);
-	hex_encode(digest, sizeof digest, hash);
+	sha256_hex(token, 32, hash);
 }
 
 static enum sy_err reply_with_token(struct http_req *r, struct store *s, const char *id, const char *token, int status)

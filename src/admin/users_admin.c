@@ -10,10 +10,6 @@
 #include "admin.h"
 #include "images.h"
 
-#define USER_COLS_U                                                                                                    \
-	"u.id, u.username, u.email, u.first_name, u.last_name, u.display_name, u.locale, u.ldap_id, u.is_admin, "      \
-	"u.disabled, u.email_verified"
-
 static enum sy_err user_not_found(struct http_req *r)
 {
 	return http_fail(r, SY_E_NOTFOUND, "user_not_found", "User not found");

@@ -51,17 +51,6 @@ static struct webauthn_policy policy(void)
 	return (struct webauthn_policy){auth_rp_id(), auth_app_url(), false, ALGS, NALGS};
 }
 
-static const char *iso_time(struct http_req *r, int64_t t)
-{
-	char buf[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm))
-		return "1970-01-01T00:00:00Z";
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return arena_strdup(&r->arena, buf);
-}
-
 /* ---- ceremonies ----
  *
  * The ceremony travels in the `session` cookie, sealed (AES-256-GCM under a key
@@ -238,6 +227,8 @@ static json_t *credential_dto(struct http_req *r, struct store_stmt *st)
 {
 	size_t n;
 	const uint8_t *cid = store_col_blob(st, 2, &r->arena, &n);
+	char created[32];
+	iso8601(store_col_int(st, 7), created);
 	json_t *transport = json_loads(store_col_text(st, 4), JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_array(transport)) {
 		json_decref(transport);
@@ -246,8 +237,7 @@ static json_t *credential_dto(struct http_req *r, struct store_stmt *st)
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:b, s:s}", "id", store_col_text(st, 0), "name",
 	                 store_col_text(st, 1), "credentialID", cid ? arena_b64url(&r->arena, cid, n) : "",
 	                 "attestationType", store_col_text(st, 3), "transport", transport, "backupEligible",
-	                 store_col_bool(st, 5), "backupState", store_col_bool(st, 6), "createdAt",
-	                 iso_time(r, store_col_int(st, 7)));
+	                 store_col_bool(st, 5), "backupState", store_col_bool(st, 6), "createdAt", created);
 }
 
 #define CRED_COLS                                                                                                      \
@@ -691,11 +681,8 @@ enum sy_err passkey_logout(struct http_req *r)
 static enum sy_err reauth_token_issue(struct http_req *r, struct store *s, const char *user_id)
 {
 	char token[33], hash[65];
-	uint8_t digest[32];
 	sy_random_string(token, 32, SY_ALNUM);
-	unsigned int dlen = 0;
-	EVP_Digest(token, 32, digest, &dlen, EVP_sha256(), NULL);
-	hex_encode(digest, 32, hash);
+	sha256_hex(token, 32, hash);
 	enum sy_err e = token_insert(s, TOKEN_REAUTH, hash, REAUTH_TTL, user_id);
 	if (!e)
 		http_set_cookie(r, auth_cookie_name("reauthentication_token", true), token, REAUTH_TTL, NULL);

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "../crypto/crypto.h"
 #include "../http/http.h"
 #include "../store/store.h"
@@ -153,10 +151,7 @@ static enum sy_err api_key_user(struct http_req *r, struct store *s, struct sess
 		return SY_OK;
 	}
 	char hash[65];
-	uint8_t digest[32];
-	unsigned int dlen = 0;
-	EVP_Digest(key, strlen(key), digest, &dlen, EVP_sha256(), NULL);
-	hex_encode(digest, sizeof digest, hash);
+	sha256_hex(key, strlen(key), hash);
 	int64_t now = time(NULL);
 	struct store_stmt *st;
 	enum sy_err e = store_prepare(

@@ -55,6 +55,9 @@ enum sy_err jws_verify(struct arena *a, const char *token, size_t n, const struc
                        enum jws_alg expected, char **payload, size_t *plen) SY_WARN_UNUSED;
 
 /* kdf.c */
+/* SHA-256 of n bytes as 64 lower-case hex digits: how API keys and
+ * reauthentication tokens are stored. */
+void sha256_hex(const void *data, size_t n, char out[65]);
 enum sy_err hmac_sha3_256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32]) SY_WARN_UNUSED;
 enum sy_err hkdf_sha256(const void *ikm, size_t ikmlen, const char *info, uint8_t *out, size_t outlen) SY_WARN_UNUSED;
 /* AES-256-GCM with a random 12-byte nonce; output nonce || ciphertext || tag(16). */

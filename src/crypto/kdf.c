@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -75,4 +76,13 @@ enum sy_err gcm_open(const uint8_t key[32], const void *aad, size_t aadlen, cons
 	}
 	*outlen = ct;
 	return SY_OK;
+}
+
+void sha256_hex(const void *data, size_t n, char out[65])
+{
+	uint8_t digest[32];
+	unsigned int len = 0;
+	if (EVP_Digest(data, n, digest, &len, EVP_sha256(), NULL) != 1 || len != sizeof digest)
+		abort(); /* SHA-256 of a memory buffer cannot fail */
+	hex_encode(digest, sizeof digest, out);
 }
