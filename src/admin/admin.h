@@ -28,6 +28,9 @@ struct list_req {
 	long page, limit;
 	int64_t offset, total;
 	const char *order; /* "ORDER BY" expression: the asked column, then def_order */
+	/* the same order backwards, when def_order is one column (else NULL): a
+	 * page past the middle is read from the other end */
+	const char *order_reversed;
 	const char *search;
 };
 /* Reads pagination[page|limit], sort[column|direction] (columns outside cols are
@@ -80,6 +83,10 @@ enum sy_err user_find(struct store *s, struct arena *a, const char *name_or_emai
  * without, both are empty, as in Pocket ID's sign-in and setup answers (the
  * web app reads /api/users/me next). */
 json_t *user_dto(struct store *s, const struct user *u, bool relations);
+/* The UserDtos (with relations) of the users whose ids are listed, in that
+ * order, in four queries whatever the number: a list page must not cost a
+ * database round trip per user. Ids that do not exist are left out. */
+enum sy_err users_dto_many(struct store *s, struct arena *a, const json_t *ids, json_t **out) SY_WARN_UNUSED;
 /* Validates a UserCreateDto body into u (which keeps id and flags); on a
  * validation failure the response is already prepared (http_fail_field). */
 enum sy_err user_read_body(struct http_req *r, const json_t *body, struct user *u) SY_WARN_UNUSED;
@@ -123,6 +130,9 @@ enum sy_err setup_post(struct http_req *r);
 
 /* groups.c: user groups (reference §1.5). */
 json_t *groups_of_user(struct store *s, const char *user_id, bool counts);
+/* Fills the userGroups of every UserDto in users_by_id (id -> UserDto), with
+ * the groups' claims, in two queries whatever the number of users. */
+enum sy_err groups_attach(struct store *s, struct arena *a, json_t *users_by_id) SY_WARN_UNUSED;
 /* Replaces the groups of a user (of_user) or the users of a group; ids that
  * do not exist are skipped. In its own transaction. */
 enum sy_err memberships_replace(struct http_req *r, struct store *s, bool of_user, const char *id,
@@ -139,6 +149,13 @@ enum sy_err groups_set_users_handler(struct http_req *r);
 /* claims.c: custom claims of a user or a group (reference §1.12). */
 enum claim_owner { CLAIMS_USER, CLAIMS_GROUP };
 json_t *claims_json(struct store *s, enum claim_owner owner, const char *id);
+/* Appends the claims of every owner in by_id (id -> an object with a
+ * customClaims array) with one query. */
+enum sy_err claims_attach(struct store *s, struct arena *a, enum claim_owner owner, json_t *by_id) SY_WARN_UNUSED;
+/* "?,?,...,?" with n marks, for an IN list of up to a page of ids; and the
+ * keys of by_id bound from parameter first on (returns the next index). */
+char *sql_in_list(struct arena *a, size_t n);
+int sql_bind_keys(struct store_stmt *st, int first, const json_t *by_id);
 /* Replaces the owner's claims with list (already checked), inside the caller's transaction. */
 enum sy_err claims_replace(struct store *s, enum claim_owner owner, const char *id, const json_t *list) SY_WARN_UNUSED;
 enum sy_err claims_user_handler(struct http_req *r);

@@ -87,6 +87,53 @@ json_t *claims_json(struct store *s, enum claim_owner owner, const char *id)
 	return list;
 }
 
+char *sql_in_list(struct arena *a, size_t n)
+{
+	char *out = arena_alloc(a, 2 * n + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = '?';
+		out[2 * i + 1] = ',';
+	}
+	out[n ? 2 * n - 1 : 0] = '\0';
+	return out;
+}
+
+int sql_bind_keys(struct store_stmt *st, int first, const json_t *by_id)
+{
+	const char *id;
+	json_t *v;
+	json_object_foreach((json_t *)by_id, id, v) store_bind_text(st, first++, id);
+	return first;
+}
+
+enum sy_err claims_attach(struct store *s, struct arena *a, enum claim_owner owner, json_t *by_id)
+{
+	size_t n = json_object_size(by_id);
+	if (!n)
+		return SY_OK;
+	char *in = sql_in_list(a, n);
+	if (!in)
+		return SY_E_TOOBIG;
+	struct store_stmt *st;
+	const char *col = owner == CLAIMS_USER ? "user_id" : "user_group_id";
+	enum sy_err e = store_prepare(
+	        s, arena_printf(a, "SELECT %s, key, value FROM custom_claims WHERE %s IN (%s) ORDER BY key", col, col, in),
+	        &st);
+	if (e)
+		return e;
+	sql_bind_keys(st, 1, by_id);
+	bool row;
+	while (!(e = store_step(st, &row)) && row) {
+		json_t *list = json_object_get(json_object_get(by_id, store_col_text(st, 0)), "customClaims");
+		json_array_append_new(list,
+		                      json_pack("{s:s, s:s}", "key", store_col_text(st, 1), "value", store_col_text(st, 2)));
+	}
+	store_finalize(st);
+	return e;
+}
+
 /* Checks a [{"key","value"}] list; answers the request on failure. */
 static enum sy_err check_list(struct http_req *r, const json_t *list)
 {

@@ -66,6 +66,40 @@ json_t *groups_of_user(struct store *s, const char *user_id, bool counts)
 	return list;
 }
 
+enum sy_err groups_attach(struct store *s, struct arena *a, json_t *users_by_id)
+{
+	size_t n = json_object_size(users_by_id);
+	char *in = sql_in_list(a, n);
+	if (!n || !in)
+		return n ? SY_E_TOOBIG : SY_OK;
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(
+	        s,
+	        arena_printf(a,
+	                     "SELECT g.id, g.friendly_name, g.name, g.ldap_id, epoch(g.created_at), 0, m.user_id "
+	                     "FROM user_groups g JOIN user_groups_users m ON m.user_group_id = g.id "
+	                     "WHERE m.user_id IN (%s) ORDER BY g.name",
+	                     in),
+	        &st);
+	if (e)
+		return e;
+	sql_bind_keys(st, 1, users_by_id);
+	/* one object per group, shared by the lists of all its members */
+	json_t *groups = json_object();
+	bool row;
+	while (!(e = store_step(st, &row)) && row) {
+		json_t *g = json_object_get(groups, store_col_text(st, 0));
+		if (!g)
+			json_object_set_new(groups, store_col_text(st, 0), g = group_row(st));
+		json_array_append(json_object_get(json_object_get(users_by_id, store_col_text(st, 6)), "userGroups"), g);
+	}
+	store_finalize(st);
+	if (!e)
+		e = claims_attach(s, a, CLAIMS_GROUP, groups);
+	json_decref(groups);
+	return e;
+}
+
 static enum sy_err group_not_found(struct http_req *r)
 {
 	return http_fail_details(r, SY_E_NOTFOUND, "not_found", "User group not found",

@@ -33,14 +33,22 @@ enum sy_err list_parse(struct http_req *r, const struct list_column *cols, size_
 	out->order = def_order;
 	const char *col = http_query(r, "sort[column]"), *dir = http_query(r, "sort[direction]");
 	bool desc = dir && strcasecmp(dir, "desc") == 0;
-	/* a one-column tiebreak runs the same way, so that an index on (column,
-	 * tiebreak) can deliver the rows in order without a sort */
-	bool simple = !strchr(def_order, ',');
+	/* a one-column ascending tiebreak runs the same way as the column, so
+	 * that an index on (column, tiebreak) delivers the rows in order without
+	 * a sort, in either direction: then the order can be reversed too */
+	bool simple = !strchr(def_order, ',') && !strchr(def_order, ' ');
+	const char *sort = NULL;
 	for (size_t i = 0; col && i < ncols; i++)
 		if (strcmp(cols[i].name, col) == 0)
-			out->order = arena_printf(&r->arena, "%s %s, %s%s", cols[i].sql, desc ? "DESC" : "ASC",
-			                          def_order, simple && desc ? " DESC" : "");
-	if (!out->order)
+			sort = cols[i].sql;
+	if (sort)
+		out->order = arena_printf(&r->arena, "%s %s, %s%s", sort, desc ? "DESC" : "ASC", def_order,
+		                          simple && desc ? " DESC" : "");
+	if (simple)
+		out->order_reversed = sort ? arena_printf(&r->arena, "%s %s, %s%s", sort, desc ? "ASC" : "DESC", def_order,
+		                                          desc ? "" : " DESC")
+		                           : arena_printf(&r->arena, "%s DESC", def_order);
+	if (!out->order || (simple && !out->order_reversed))
 		return SY_E_TOOBIG;
 	const char *search = http_query(r, "search");
 	out->search = search && *search ? search : NULL;

@@ -83,6 +83,40 @@ json_t *user_dto(struct store *s, const struct user *u, bool relations)
 	                 "disabled", u->disabled);
 }
 
+enum sy_err users_dto_many(struct store *s, struct arena *a, const json_t *ids, json_t **out)
+{
+	*out = json_array();
+	size_t n = json_array_size(ids);
+	char *in = sql_in_list(a, n);
+	if (!n || !in)
+		return n ? SY_E_TOOBIG : SY_OK;
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(s, arena_printf(a, "SELECT " USER_COLS " FROM users WHERE id IN (%s)", in), &st);
+	if (e)
+		return e;
+	size_t i;
+	json_t *id;
+	json_array_foreach(ids, i, id) store_bind_text(st, (int)i + 1, json_string_value(id));
+	json_t *by_id = json_object();
+	bool row;
+	while (!(e = store_step(st, &row)) && row) {
+		struct user u;
+		read_row(st, a, &u);
+		json_object_set_new(by_id, u.id, user_dto(s, &u, false));
+	}
+	store_finalize(st);
+	if (!e && !(e = claims_attach(s, a, CLAIMS_USER, by_id)))
+		e = groups_attach(s, a, by_id);
+	json_array_foreach(ids, i, id)
+	{
+		json_t *dto = json_object_get(by_id, json_string_value(id));
+		if (dto)
+			json_array_append(*out, dto);
+	}
+	json_decref(by_id);
+	return e;
+}
+
 /* Pocket ID's username rule: ^[a-zA-Z0-9]([a-zA-Z0-9_.@-]*[a-zA-Z0-9])?$ */
 static bool username_ok(const char *s)
 {

@@ -35,22 +35,61 @@ struct user_filter {
 	size_t ntext, nflags;
 };
 
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The search as an FTS5 phrase: quoted, inner quotes doubled. */
+static char *fts_phrase(struct http_req *r, const char *search)
+{
+	size_t n = strlen(search), o = 0;
+	char *out = arena_alloc(&r->arena, 2 * n + 3);
+	if (!out)
+		return NULL;
+	out[o++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (search[i] == '"')
+			out[o++] = '"';
+		out[o++] = search[i];
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+/* Pocket ID's search is a case-insensitive substring of the email, first,
+ * last or user name. PostgreSQL answers ILIKE from the trigram indexes of
+ * migration 0003; SQLite from the FTS5 trigram index of migration 0005 when
+ * the search has the three characters a trigram needs, else by a LIKE scan
+ * (which ignores ASCII case, as the trigram index does for all letters). */
+static void search_filter(struct http_req *r, struct store *s, const char *search, struct user_filter *f)
+{
+	if (store_kind(s) == STORE_SQLITE && utf8_chars(search) >= 3) {
+		f->text[f->ntext++] = fts_phrase(r, search);
+		f->sql = " AND u.id IN (SELECT k.user_id FROM users_search_keys k WHERE k.seq IN "
+		         "(SELECT rowid FROM users_search WHERE users_search MATCH ?))";
+		return;
+	}
+	char *like = list_like(r, search);
+	for (int i = 0; i < 4; i++)
+		f->text[f->ntext++] = like;
+	f->sql = store_kind(s) == STORE_POSTGRES
+	                 ? " AND (u.email ILIKE ? ESCAPE '\\' OR u.first_name ILIKE ? ESCAPE '\\' OR "
+	                   "u.last_name ILIKE ? ESCAPE '\\' OR u.username::text ILIKE ? ESCAPE '\\')"
+	                 : " AND (u.email LIKE ? ESCAPE '\\' OR u.first_name LIKE ? ESCAPE '\\' OR "
+	                   "u.last_name LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\')";
+}
+
 static void build_filter(struct http_req *r, struct store *s, const struct list_req *q, struct user_filter *f)
 {
 	memset(f, 0, sizeof *f);
 	f->sql = "";
-	if (q->search) {
-		char *like = list_like(r, q->search);
-		for (int i = 0; i < 4; i++)
-			f->text[f->ntext++] = like;
-		/* SQLite's LIKE already ignores ASCII case (lower() on every row would double
-		 * the scan); PostgreSQL's ILIKE uses the trigram indexes of migration 0003 */
-		f->sql = store_kind(s) == STORE_POSTGRES
-		                 ? " AND (u.email ILIKE ? ESCAPE '\\' OR u.first_name ILIKE ? ESCAPE '\\' OR "
-		                   "u.last_name ILIKE ? ESCAPE '\\' OR u.username::text ILIKE ? ESCAPE '\\')"
-		                 : " AND (u.email LIKE ? ESCAPE '\\' OR u.first_name LIKE ? ESCAPE '\\' OR "
-		                   "u.last_name LIKE ? ESCAPE '\\' OR u.username LIKE ? ESCAPE '\\')";
-	}
+	if (q->search)
+		search_filter(r, s, q->search, f);
 	static const struct {
 		const char *field, *sql;
 	} BOOLS[] = {{"emailVerified", " AND u.email_verified = ?"},
@@ -75,24 +114,29 @@ static int bind_filter(struct store_stmt *st, const struct user_filter *f)
 	return i;
 }
 
-/* The ids of one page and, in the same pass, how many match (a window count):
- * a search scans the table once instead of twice. *total is -1 when the page
- * is empty, which says nothing about the total. */
-static enum sy_err page_ids(struct http_req *r, struct store *s, const struct user_filter *f, const struct list_req *q,
-                            json_t *ids, int64_t *total)
+/* The ids of limit users from offset in the given order and, for a search, in
+ * the same pass how many match (a window count: the matches are read once,
+ * not twice). *total is -1 when the page is empty, which says nothing about
+ * the total. On PostgreSQL the matches are gathered first (MATERIALIZED):
+ * left to itself the planner walks the sort index and filters the whole
+ * table, believing LIMIT ends it early, which the window count forbids. */
+static enum sy_err page_ids(struct http_req *r, struct store *s, const struct user_filter *f, const char *order,
+                            int64_t limit, int64_t offset, json_t *ids, int64_t *total)
 {
+	bool counted = f->ntext > 0;
+	const char *sql =
+	        counted && store_kind(s) == STORE_POSTGRES
+	                ? "WITH m AS MATERIALIZED (SELECT * FROM users u WHERE 1 = 1%s) "
+	                  "SELECT u.id, count(*) OVER () FROM m u ORDER BY %s LIMIT ? OFFSET ?"
+	                : counted ? "SELECT u.id, count(*) OVER () FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?"
+	                          : "SELECT u.id, -1 FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?";
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(s,
-	                              arena_printf(&r->arena,
-	                                           "SELECT u.id, %s FROM users u WHERE 1 = 1%s "
-	                                           "ORDER BY %s LIMIT ? OFFSET ?",
-	                                           q->search ? "count(*) OVER ()" : "-1", f->sql, q->order),
-	                              &st);
+	enum sy_err e = store_prepare(s, arena_printf(&r->arena, sql, f->sql, order), &st);
 	if (e)
 		return e;
 	int i = bind_filter(st, f);
-	store_bind_int(st, i, q->limit);
-	store_bind_int(st, i + 1, q->offset);
+	store_bind_int(st, i, limit);
+	store_bind_int(st, i + 1, offset);
 	*total = -1;
 	bool row;
 	while (!(e = store_step(st, &row)) && row) {
@@ -100,6 +144,44 @@ static enum sy_err page_ids(struct http_req *r, struct store *s, const struct us
 		*total = store_col_int(st, 1);
 	}
 	store_finalize(st);
+	return e;
+}
+
+/* How many users the filter keeps. Without one, the count that triggers keep
+ * (migration 0005): count(*) reads every index entry, ~4 ms per 100,000 users
+ * on SQLite and ~10 ms on PostgreSQL. */
+static enum sy_err count_users(struct http_req *r, struct store *s, const struct user_filter *f, int64_t *total)
+{
+	const char *sql = !*f->sql ? "SELECT n FROM users_count"
+	                          : arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f->sql);
+	struct store_stmt *st;
+	bool row;
+	enum sy_err e = store_prepare(s, sql, &st);
+	if (e)
+		return e;
+	bind_filter(st, f);
+	e = store_step(st, &row);
+	*total = !e && row ? store_col_int(st, 0) : 0;
+	store_finalize(st);
+	return e;
+}
+
+/* A page of a counted list. Past the middle it is read from the end in the
+ * reversed order: OFFSET walks every row it skips, so the last page of
+ * 100,000 users costs what the first does. */
+static enum sy_err counted_page(struct http_req *r, struct store *s, const struct user_filter *f,
+                                const struct list_req *q, json_t *ids)
+{
+	int64_t unused;
+	int64_t back = q->total - q->offset - q->limit; /* rows after the page */
+	if (!q->order_reversed || (back < 0 ? 0 : back) >= q->offset)
+		return page_ids(r, s, f, q->order, q->limit, q->offset, ids, &unused);
+	int64_t limit = back < 0 ? q->limit + back : q->limit;
+	json_t *rev = json_array();
+	enum sy_err e = page_ids(r, s, f, q->order_reversed, limit, back < 0 ? 0 : back, rev, &unused);
+	for (size_t i = json_array_size(rev); i-- > 0;)
+		json_array_append(ids, json_array_get(rev, i));
+	json_decref(rev);
 	return e;
 }
 
@@ -116,37 +198,22 @@ enum sy_err users_list_handler(struct http_req *r)
 	build_filter(r, s, &q, &f);
 	json_t *ids = json_array();
 	int64_t total = -1;
-	q.offset = (int64_t)(q.page - 1) * q.limit;
-	/* a search scans the table anyway: count in the same pass; otherwise an
-	 * index-backed count and page are cheaper than a window over every row */
+	/* a search reads its matches anyway: count them in the same pass;
+	 * otherwise an index-backed count and page are cheaper than a window over
+	 * every row */
 	if (q.search)
-		e = page_ids(r, s, &f, &q, ids, &total);
+		e = page_ids(r, s, &f, q.order, q.limit, (int64_t)(q.page - 1) * q.limit, ids, &total);
 	if (!e && total < 0 && (q.page > 1 || !q.search)) {
 		/* no search, or a search past the end (Pocket ID answers the last page) */
-		struct store_stmt *st;
-		bool row;
-		if (!(e = store_prepare(s, arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f.sql),
-		                        &st))) {
-			bind_filter(st, &f);
-			e = store_step(st, &row);
-			total = !e && row ? store_col_int(st, 0) : 0;
-			store_finalize(st);
-		}
+		e = count_users(r, s, &f, &total);
 		list_clamp(&q, total);
-		int64_t unused;
 		if (!e && total > 0)
-			e = page_ids(r, s, &f, &q, ids, &unused);
+			e = counted_page(r, s, &f, &q, ids);
 	}
 	list_clamp(&q, total < 0 ? 0 : total);
-	json_t *data = json_array();
-	size_t k;
-	json_t *id;
-	json_array_foreach(ids, k, id)
-	{
-		struct user u;
-		if (!e && !(e = user_get(s, &r->arena, json_string_value(id), &u)))
-			json_array_append_new(data, user_dto(s, &u, true));
-	}
+	json_t *data = NULL;
+	if (!e)
+		e = users_dto_many(s, &r->arena, ids, &data);
 	json_decref(ids);
 	if (e) {
 		json_decref(data);

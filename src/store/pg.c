@@ -11,7 +11,7 @@
 
 #include "internal.h"
 
-#define PG_MAX_PARAMS 64
+#define PG_MAX_PARAMS 128 /* a page of 100 ids and its filters */
 
 struct pg_store {
 	struct store base;
@@ -86,7 +86,7 @@ static char *rewrite(const char *sql, int *nparams)
 				free(out);
 				return NULL;
 			}
-			o += (size_t)snprintf(out + o, 4, "$%d", ++*nparams); /* at most "$64" */
+			o += (size_t)snprintf(out + o, 5, "$%d", ++*nparams); /* at most "$128" */
 			continue;
 		}
 		out[o++] = *p;

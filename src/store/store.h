@@ -2,8 +2,9 @@
  * store.h - one thin layer over SQLite and PostgreSQL.
  *
  * SQL is written once with `?` placeholders (rewritten to $n for PostgreSQL) and
- * parameters are always bound, never formatted into the text. DDL differs per
- * dialect and lives in versioned migration files (migrations/<dialect>/NNNN_*.sql).
+ * parameters are always bound, never formatted into the text (at most 128 a
+ * statement). DDL differs per dialect and lives in versioned migration files
+ * (migrations/<dialect>/NNNN_*.sql).
  * A connection is a single-thread object: each HTTP pool thread gets its own
  * through store_thread().
  */

@@ -602,6 +602,46 @@ test('GET /api/users: search matches the last name', async () => {
   assert.equal(b.data[0].username, 'u07', res.ctx);
 });
 
+test('GET /api/users: search ignores case, also of non-ASCII letters (three characters or more)', async () => {
+  const u = await insertUser(srv, { lastName: `Ødegård${uniq('x')}` });
+  for (const search of ['ØDEGÅRD', 'ødegå', 'DEGÅ']) {
+    const ids = assertPage(await admin.get(listUrl('/api/users', { search, limit: 100 }))).data.map((x) => x.id);
+    assert.ok(ids.includes(u.id), `${search}: ${ids}`);
+  }
+});
+
+test('GET /api/users: search takes quotes, %, _ and backslashes literally', async () => {
+  const tag = uniq('q');
+  const odd = await insertUser(srv, { lastName: `Mc"Q_%\\${tag}` });
+  const plain = await insertUser(srv, { lastName: `McQab${tag}` });
+  for (const [search, want] of [[`c"Q_%\\${tag}`, [odd.id]], [`"Q`, [odd.id]], [`Q_%`, [odd.id]], [`McQ`, [plain.id]], [`Mc`, [odd.id, plain.id]]]) {
+    const res = await admin.get(listUrl('/api/users', { search, limit: 100 }));
+    const ids = assertPage(res).data.map((x) => x.id).filter((id) => id === odd.id || id === plain.id);
+    assert.deepEqual(ids.sort(), [...want].sort(), `${search}: ${res.ctx}`);
+  }
+});
+
+test('GET /api/users: search follows renames and deletions at once', async () => {
+  const before = uniq('Old'), after = uniq('New');
+  const u = await insertUser(srv, { lastName: before });
+  const find = async (search) => assertPage(await admin.get(listUrl('/api/users', { search }))).data.map((x) => x.id);
+  assert.deepEqual(await find(before), [u.id]);
+  const full = expectStatus(await admin.get(`/api/users/${u.id}`), 200).json;
+  expectStatus(await admin.put(`/api/users/${u.id}`, { ...updateBody(full), lastName: after }), 200);
+  assert.deepEqual(await find(before), []);
+  assert.deepEqual(await find(after), [u.id]);
+  expectStatus(await admin.del(`/api/users/${u.id}`), 204);
+  assert.deepEqual(await find(after), []);
+});
+
+test('GET /api/users: a two-letter search (no index) and a longer one agree', async () => {
+  const { admin: a } = await listServer();
+  const two = assertPage(await a.get(listUrl('/api/users', { search: 'la', limit: 100 }))).data.map((u) => u.username);
+  const three = assertPage(await a.get(listUrl('/api/users', { search: 'LAS', limit: 100 }))).data.map((u) => u.username);
+  assert.equal(three.length, 24, three.join(' ')); // Last01..Last25 but Zoe Quinn
+  assert.deepEqual(two, three);
+});
+
 test('GET /api/users: search combines with pagination', async () => {
   const { admin: a } = await listServer();
   const res = await a.get(listUrl('/api/users', { search: 'Alice', limit: 2, page: 2 }));
@@ -617,6 +657,42 @@ test('GET /api/users: sort[column]=username asc and desc', async () => {
   assert.equal(asc.at(-1), 'u25');
   const desc = assertPage(await a.get(listUrl('/api/users', { sort: 'username', direction: 'desc', limit: 100 }))).data.map((u) => u.username);
   assert.deepEqual(desc, [...asc].reverse());
+});
+
+// Pages past the middle are read from the end in the reversed order: walking every page of
+// every sort must give exactly the first page of 100 (read forwards), and desc the reverse of asc.
+test('GET /api/users: every page of every sort, walked 3 at a time, gives the one-page list in order', async () => {
+  const { admin: a } = await listServer();
+  for (const sort of ['username', 'firstName', 'lastName', 'displayName', 'email', 'isAdmin', 'emailVerified', 'disabled', 'createdAt']) {
+    const all = {};
+    for (const direction of ['asc', 'desc']) {
+      const one = assertPage(await a.get(listUrl('/api/users', { sort, direction, limit: 100 }))).data.map((u) => u.username);
+      assert.equal(one.length, TOTAL);
+      const walked = [];
+      for (let page = 1; page <= 9; page++) {
+        const res = await a.get(listUrl('/api/users', { sort, direction, limit: 3, page }));
+        const b = assertPage(res, { currentPage: page, totalPages: 9, totalItems: TOTAL, itemsPerPage: 3 });
+        assert.equal(b.data.length, page < 9 ? 3 : 2, `${sort} ${direction} page ${page}: ${res.ctx}`);
+        walked.push(...b.data.map((u) => u.username));
+      }
+      assert.deepEqual(walked, one, `${sort} ${direction}`);
+      all[direction] = one;
+    }
+    assert.deepEqual(all.desc, [...all.asc].reverse(), sort);
+  }
+});
+
+test('GET /api/users: pages past the middle of a filtered list are right too', async () => {
+  const { admin: a } = await listServer();
+  // 20 users are not admins (u06..u25): 7 pages of 3
+  const one = assertPage(await a.get(listUrl('/api/users', { filters: { isAdmin: 'false' }, sort: 'lastName', limit: 100 }))).data.map((u) => u.username);
+  assert.equal(one.length, 20);
+  const walked = [];
+  for (let page = 1; page <= 7; page++) {
+    const b = assertPage(await a.get(listUrl('/api/users', { filters: { isAdmin: 'false' }, sort: 'lastName', limit: 3, page })), { totalItems: 20, totalPages: 7 });
+    walked.push(...b.data.map((u) => u.username));
+  }
+  assert.deepEqual(walked, one);
 });
 
 test('GET /api/users: sort[column]=firstName desc', async () => {

@@ -9,6 +9,7 @@
 
 #include "admin/admin.h"
 #include "auth/auth.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 struct db {
@@ -412,6 +413,115 @@ static void test_concurrent_writers(void **state)
 	db_drop(&d);
 }
 
+static int64_t count_of(struct store *s, const char *sql, const char *arg)
+{
+	struct store_stmt *st;
+	bool row;
+	assert_int_equal(store_prepare(s, sql, &st), SY_OK);
+	if (arg)
+		store_bind_text(st, 1, arg);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_true(row);
+	int64_t n = store_col_int(st, 0);
+	store_finalize(st);
+	return n;
+}
+
+#define USER_ROW(id, username, email, first, last)                                                                   \
+	"INSERT INTO users (id, username, email, first_name, last_name, display_name) VALUES ('" id "', '" username     \
+	"', " email ", '" first "', '" last "', '" first " " last "')"
+
+/* Who the SQLite search index finds for a phrase, as the users list asks it. */
+static int64_t sqlite_found(struct store *s, const char *phrase)
+{
+	return count_of(s,
+	                "SELECT count(*) FROM users u WHERE u.id IN (SELECT k.user_id FROM users_search_keys k "
+	                "WHERE k.seq IN (SELECT rowid FROM users_search WHERE users_search MATCH ?))",
+	                phrase);
+}
+
+/* Migration 0005 over a database that already has users (an upgrade): the
+ * SQLite search index and the PostgreSQL user count start from them, and
+ * follow every insert, update and delete after. */
+static void upgrade_to_0005(bool pg)
+{
+	struct db d;
+	db_new(&d, pg);
+	struct store *s;
+	char err[512];
+	if (store_open(d.conn, &s, err, sizeof err))
+		fail_msg("%s", err);
+	const struct store_migration *m = pg ? store_migrations_postgres : store_migrations_sqlite;
+	assert_int_equal(store_exec(s, "CREATE TABLE symbolon_migrations (version INTEGER NOT NULL PRIMARY KEY, "
+	                               "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"),
+	                 SY_OK);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(store_exec(s, m[i].sql), SY_OK);
+		char rec[256];
+		snprintf(rec, sizeof rec, "INSERT INTO symbolon_migrations VALUES (%d, '%s', 0)", i + 1, m[i].name);
+		assert_int_equal(store_exec(s, rec), SY_OK);
+	}
+	assert_int_equal(store_exec(s, USER_ROW("a", "alice", "'alice@rivera.example'", "Alice", "Rivera")), SY_OK);
+	assert_int_equal(store_exec(s, USER_ROW("b", "bob", "NULL", "Bob", "Ødegård")), SY_OK);
+	assert_int_equal(store_exec(s, USER_ROW("c", "carol", "'carol@x.example'", "Carol", "Quinn")), SY_OK);
+	if (store_migrate(s, false, err, sizeof err))
+		fail_msg("%s", err);
+	assert_int_equal(store_schema_version(s), 5);
+	assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 3);
+	if (pg) {
+		assert_int_equal(store_exec(s, USER_ROW("d", "dave", "NULL", "D", "E") ";" USER_ROW("e", "erin", "NULL",
+		                                                                                          "E", "F")),
+		                 SY_OK);
+		assert_int_equal(store_exec(s, "INSERT INTO users (id, username, first_name, last_name, display_name) "
+		                               "SELECT 'x' || g, 'x' || g, 'X', 'Y', 'X Y' FROM generate_series(1, 5) g"),
+		                 SY_OK);
+		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 10);
+		assert_int_equal(store_exec(s, "DELETE FROM users WHERE id LIKE 'x%' OR id = 'a'"), SY_OK);
+		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 4);
+		/* a failed statement counts nothing */
+		assert_int_not_equal(store_exec(s, USER_ROW("f", "bob", "NULL", "B", "C")), SY_OK);
+		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), count_of(s, "SELECT count(*) FROM users", NULL));
+	} else {
+		assert_int_equal(sqlite_found(s, "\"rivera\""), 1);     /* last name and email of one user */
+		assert_int_equal(sqlite_found(s, "\"RIV\""), 1);        /* any case */
+		assert_int_equal(sqlite_found(s, "\"ødeg\""), 1);       /* and non-ASCII letters */
+		assert_int_equal(sqlite_found(s, "\".example\""), 2);   /* NULL email indexed as nothing */
+		assert_int_equal(store_exec(s, "UPDATE users SET last_name = 'Moreau' WHERE id = 'a'"), SY_OK);
+		assert_int_equal(sqlite_found(s, "\"rivera\""), 1);     /* still the email */
+		assert_int_equal(sqlite_found(s, "\"moreau\""), 1);
+		assert_int_equal(store_exec(s, "UPDATE users SET email = NULL WHERE id = 'a'"), SY_OK);
+		assert_int_equal(sqlite_found(s, "\"rivera\""), 0);
+		assert_int_equal(store_exec(s, "DELETE FROM users WHERE id = 'b'"), SY_OK);
+		assert_int_equal(sqlite_found(s, "\"ødeg\""), 0);
+		assert_int_equal(count_of(s, "SELECT count(*) FROM users_search_keys", NULL), 2);
+		assert_int_equal(store_exec(s, USER_ROW("g", "gina", "NULL", "Gina", "Rivera")), SY_OK);
+		assert_int_equal(sqlite_found(s, "\"rivera\""), 1);
+		/* the index still agrees with the table after a VACUUM, which may renumber users' rowids */
+		assert_int_equal(store_exec(s, "VACUUM"), SY_OK);
+		assert_int_equal(count_of(s,
+		                          "SELECT count(*) FROM users u WHERE u.id IN (SELECT k.user_id FROM "
+		                          "users_search_keys k WHERE k.seq IN (SELECT rowid FROM users_search WHERE "
+		                          "users_search MATCH '\"rivera\"')) AND u.first_name = 'Gina'",
+		                          NULL),
+		                 1);
+		assert_int_equal(store_exec(s, "INSERT INTO users_search (users_search) VALUES ('integrity-check')"),
+		                 SY_OK);
+		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 3);
+		assert_int_equal(store_exec(s, "DELETE FROM users"), SY_OK);
+		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 0);
+	}
+	store_close(s);
+	db_drop(&d);
+}
+
+static void test_upgrade_0005(void **state)
+{
+	(void)state;
+	upgrade_to_0005(false);
+	if (pg_admin_url())
+		upgrade_to_0005(true);
+}
+
 static void test_kv(void **state)
 {
 	(void)state;
@@ -464,6 +574,7 @@ int main(void)
 	        cmocka_unit_test(test_sweep),
 	        cmocka_unit_test(test_statement_reuse),
 	        cmocka_unit_test(test_concurrent_writers),
+	        cmocka_unit_test(test_upgrade_0005),
 	        cmocka_unit_test(test_bad_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
