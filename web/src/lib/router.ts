@@ -16,6 +16,11 @@ export type RouteName =
   | 'adminGroup'
   | 'adminApiKeys'
   | 'adminConfig'
+  | 'adminOidcClients'
+  | 'adminOidcClient'
+  | 'myApps'
+  | 'interaction'
+  | 'interactionError'
   | 'logout'
   | 'notFound';
 
@@ -42,6 +47,10 @@ const routes: Record<string, RouteName> = {
   '/settings/admin/user-groups': 'adminGroups',
   '/settings/admin/api-keys': 'adminApiKeys',
   '/settings/admin/application-configuration': 'adminConfig',
+  '/settings/admin/oidc-clients': 'adminOidcClients',
+  '/settings/apps': 'myApps',
+  '/interaction': 'interaction',
+  '/interaction/error': 'interactionError',
   '/logout': 'logout',
 };
 
@@ -49,6 +58,7 @@ const routes: Record<string, RouteName> = {
 const paramRoutes: { pattern: RegExp; name: RouteName; param: string }[] = [
   { pattern: /^\/settings\/admin\/users\/([^/]+)$/, name: 'adminUser', param: 'id' },
   { pattern: /^\/settings\/admin\/user-groups\/([^/]+)$/, name: 'adminGroup', param: 'id' },
+  { pattern: /^\/settings\/admin\/oidc-clients\/([^/]+)$/, name: 'adminOidcClient', param: 'id' },
 ];
 
 function decodeSegment(segment: string): string {
