@@ -13,7 +13,7 @@ BUILD=(build-essential meson ninja-build pkg-config python3 clang clang-format
 WEB=(nodejs npm)
 # Tests, fuzzing and benchmarks.
 TEST=(libcmocka-dev python3-cryptography libclang-rt-14-dev postgresql-15 postgresql-client curl wrk brotli sqlite3
-      chromium fonts-liberation)
+      chromium fonts-liberation apache2 libapache2-mod-auth-openidc)
 
 want=("${BUILD[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST[@]}")
