@@ -46,10 +46,6 @@ static const struct http_route ROUTES[] = {
         {HTTP_DELETE, "/api/webauthn/credentials/:id", passkey_delete, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_GET, "/api/users/:id/webauthn-credentials", passkey_admin_list, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_DELETE, "/api/users/:id/webauthn-credentials/:credentialId", passkey_admin_delete, 0, 0, HTTP_LIMIT_NONE},
-        {HTTP_GET, "/.well-known/openid-configuration", oidc_discovery_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
-        {HTTP_GET, "/.well-known/oauth-authorization-server", oidc_discovery_handler, 0, HTTP_ROUTE_CORS,
-         HTTP_LIMIT_NONE},
-        {HTTP_GET, "/.well-known/jwks.json", oidc_jwks_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
 };
 
 /* Every module's routes, in one table for the router. The router takes the
@@ -65,6 +61,8 @@ static const struct route_table TABLES[] = {
         {&core_routes, &core_routes_len},
         {&admin_routes, &admin_routes_len},
         {&images_routes, &images_routes_len},
+        {&oidc_routes, &oidc_routes_len},
+        {&oidc_admin_routes, &oidc_admin_routes_len},
 };
 
 static size_t params_in(const char *pattern)
@@ -128,6 +126,8 @@ int app_serve(const struct sy_config *cfg)
 		e = prepare(cfg, &key, err, sizeof err);
 	if (!e)
 		e = oidc_wellknown_init(cfg, &key);
+	if (!e)
+		e = oidc_setup(cfg, &key);
 	if (!e) {
 		auth_setup(cfg, &key);
 		passkeys_setup(cfg->encryption_key);

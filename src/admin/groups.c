@@ -8,6 +8,7 @@
 
 #include "../auth/auth.h"
 #include "../http/http.h"
+#include "../oidc/oidc.h"
 #include "../store/store.h"
 #include "admin.h"
 
@@ -106,6 +107,35 @@ static enum sy_err group_not_found(struct http_req *r)
 	                         json_pack("{s:s}", "resource", "User group"));
 }
 
+/* The clients restricted to this group, as OidcClientMetaDataDto. */
+static json_t *allowed_clients(struct store *s, const char *group_id)
+{
+	json_t *list = json_array();
+	struct store_stmt *st;
+	if (store_prepare(s,
+	                  "SELECT c.id, c.name, c.description, c.launch_url, c.image_type, c.dark_image_type, "
+	                  "c.requires_reauthentication FROM oidc_clients c JOIN oidc_clients_allowed_user_groups a "
+	                  "ON a.oidc_client_id = c.id WHERE a.user_group_id = ? ORDER BY c.name, c.id",
+	                  &st))
+		return list;
+	store_bind_text(st, 1, group_id);
+	bool row;
+	while (!store_step(st, &row) && row) {
+		struct oidc_client c = {
+		        .id = (char *)store_col_text(st, 0),
+		        .name = store_col_null(st, 1) ? NULL : (char *)store_col_text(st, 1),
+		        .description = (char *)store_col_text(st, 2),
+		        .launch_url = store_col_null(st, 3) ? NULL : (char *)store_col_text(st, 3),
+		        .has_logo = !store_col_null(st, 4) && *store_col_text(st, 4),
+		        .has_dark_logo = !store_col_null(st, 5) && *store_col_text(st, 5),
+		        .requires_reauthentication = store_col_bool(st, 6),
+		};
+		json_array_append_new(list, oidc_client_meta(&c));
+	}
+	store_finalize(st);
+	return list;
+}
+
 /* UserGroupDto with its members, claims and allowed clients. */
 static enum sy_err group_detail(struct http_req *r, struct store *s, const char *id, json_t **out)
 {
@@ -144,8 +174,7 @@ static enum sy_err group_detail(struct http_req *r, struct store *s, const char 
 		json_decref(ids);
 	}
 	json_object_set_new(g, "users", users);
-	/* OIDC clients arrive with their issue; until then no group restricts one */
-	json_object_set_new(g, "allowedOidcClients", json_array());
+	json_object_set_new(g, "allowedOidcClients", allowed_clients(s, id));
 	*out = g;
 	return SY_OK;
 }

@@ -189,6 +189,13 @@ enum sy_err session_issue(struct http_req *r, const struct user *u, const char *
 enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
 enum sy_err auth_session_only(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
 enum sy_err auth_admin(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
+/* The browser's session cookie, checked without answering the request and
+ * without API keys: SY_E_UNAUTH when signed out, expired or the user is gone;
+ * SY_E_DENIED when the user is disabled. */
+enum sy_err auth_session_peek(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
+/* Whether token is a valid session JWT of this instance (signature, iss, aud,
+ * type, times); *sub gets its subject (in the arena). */
+bool auth_session_verify(struct http_req *r, const char *token, struct session *out, const char **sub);
 /* The store of this thread, or SY_E_STORE already answered. */
 enum sy_err auth_store(struct http_req *r, struct store **out) SY_WARN_UNUSED;
 
@@ -201,6 +208,11 @@ enum sy_err passkey_login_start(struct http_req *r);
 enum sy_err passkey_login_finish(struct http_req *r);
 enum sy_err passkey_logout(struct http_req *r);
 enum sy_err passkey_reauthenticate(struct http_req *r);
+/* Spends the reauthentication_token cookie of user_id (reference §3.6):
+ * SY_OK when it was valid, SY_E_UNAUTH when absent, expired, spent or not
+ * theirs. The cookie is cleared either way. */
+enum sy_err auth_reauth_consume(struct http_req *r, struct store *s, const char *user_id) SY_WARN_UNUSED;
+
 enum sy_err passkey_list(struct http_req *r);
 enum sy_err passkey_rename(struct http_req *r);
 enum sy_err passkey_delete(struct http_req *r);

@@ -1,6 +1,7 @@
 /*
- * janitor.c - removes expired ceremonies, reauthentication tokens and login
- * codes once a minute. Anyone can start a sign-in ceremony, so without this
+ * janitor.c - removes expired ceremonies, reauthentication tokens, login
+ * codes, OIDC codes and tokens, and abandoned authorization requests once a
+ * minute. Anyone can start a sign-in ceremony, so without this
  * abandoned ones would pile up; expiry itself is always checked on use, the
  * janitor only reclaims space. It runs on its own thread with its own
  * database connection, never on the HTTP event loops.
@@ -29,6 +30,11 @@ static const char *const SWEEPS[] = {
         "DELETE FROM webauthn_sessions WHERE expires_at < ts(?)",
         "DELETE FROM reauthentication_tokens WHERE expires_at < ts(?)",
         "DELETE FROM one_time_access_tokens WHERE expires_at < ts(?)",
+        /* a spent code or refresh token stays until it expires: its row is what
+         * tells a replay from a guess */
+        "DELETE FROM oauth2_sessions WHERE expires_at < ts(?)",
+        /* interactions live an hour (GRACE + 3000 s) */
+        "DELETE FROM interaction_sessions WHERE created_at < ts(? - 3000)",
 };
 
 void auth_sweep(struct store *s, int64_t now)

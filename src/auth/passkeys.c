@@ -689,6 +689,32 @@ static enum sy_err reauth_token_issue(struct http_req *r, struct store *s, const
 	return e;
 }
 
+enum sy_err auth_reauth_consume(struct http_req *r, struct store *s, const char *user_id)
+{
+	const char *token = http_cookie(r, auth_cookie_name("reauthentication_token", true));
+	if (!token || !*token)
+		return SY_E_UNAUTH;
+	char hash[65];
+	sha256_hex(token, strlen(token), hash);
+	struct store_stmt *st;
+	/* deleting it is the check: a token serves once, even on two instances at once */
+	enum sy_err e = store_prepare(s,
+	                              "DELETE FROM reauthentication_tokens WHERE token = ? AND user_id = ? "
+	                              "AND expires_at > ts(?) RETURNING id",
+	                              &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, hash);
+	store_bind_text(st, 2, user_id);
+	store_bind_int(st, 3, time(NULL));
+	bool row = false;
+	e = store_step(st, &row);
+	store_finalize(st);
+	if (!e)
+		http_set_cookie(r, auth_cookie_name("reauthentication_token", true), "", 0, NULL);
+	return e ? e : row ? SY_OK : SY_E_UNAUTH;
+}
+
 enum sy_err passkey_reauthenticate(struct http_req *r)
 {
 	struct store *s;

@@ -202,6 +202,26 @@ enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out)
 	return SY_OK;
 }
 
+enum sy_err auth_session_peek(struct http_req *r, struct store *s, struct session *out)
+{
+	const char *token = http_cookie(r, auth_cookie_name("access_token", false)), *sub = NULL;
+	memset(out, 0, sizeof *out);
+	if (!token || !*token || verify(r, token, out, &sub))
+		return SY_E_UNAUTH;
+	enum sy_err e = user_get(s, &r->arena, sub, &out->user);
+	if (e == SY_E_NOTFOUND)
+		return SY_E_UNAUTH;
+	if (!e && out->user.disabled)
+		return SY_E_DENIED;
+	return e;
+}
+
+bool auth_session_verify(struct http_req *r, const char *token, struct session *out, const char **sub)
+{
+	memset(out, 0, sizeof *out);
+	return token && !verify(r, token, out, sub);
+}
+
 enum sy_err auth_session_only(struct http_req *r, struct store *s, struct session *out)
 {
 	enum sy_err e = auth_user(r, s, out);

@@ -59,6 +59,8 @@ enum sy_err jws_verify(struct arena *a, const char *token, size_t n, const struc
  * reauthentication tokens are stored. */
 void sha256_hex(const void *data, size_t n, char out[65]);
 enum sy_err hmac_sha3_256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32]) SY_WARN_UNUSED;
+/* HMAC with SHA-512/256: what Pocket ID's opaque codes and refresh tokens carry. */
+enum sy_err hmac_sha512_256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32]) SY_WARN_UNUSED;
 enum sy_err hkdf_sha256(const void *ikm, size_t ikmlen, const char *info, uint8_t *out, size_t outlen) SY_WARN_UNUSED;
 /* AES-256-GCM with a random 12-byte nonce; output nonce || ciphertext || tag(16). */
 #define GCM_OVERHEAD 28u

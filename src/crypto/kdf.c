@@ -19,6 +19,14 @@ enum sy_err hmac_sha3_256(const void *key, size_t klen, const void *msg, size_t 
 	return SY_OK;
 }
 
+enum sy_err hmac_sha512_256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32])
+{
+	size_t outlen = 0;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA512-256", NULL, key, klen, msg, mlen, out, 32, &outlen) || outlen != 32)
+		return SY_E_CRYPTO;
+	return SY_OK;
+}
+
 enum sy_err hkdf_sha256(const void *ikm, size_t ikmlen, const char *info, uint8_t *out, size_t outlen)
 {
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);

@@ -107,6 +107,16 @@ const char *http_query(struct http_req *r, const char *name);
 /* Every value of a repeated query parameter, in order: at most max. */
 size_t http_query_all(struct http_req *r, const char *name, const char **out, size_t max);
 const char *http_param(struct http_req *r, const char *name);
+/* Calls fn for every query argument in order (repeats included); stops at
+ * fn's first error and returns it. */
+enum sy_err http_query_each(struct http_req *r, enum sy_err (*fn)(void *ctx, const char *k, const char *v),
+                            void *ctx) SY_WARN_UNUSED;
+/* Percent-encodes all but RFC 3986's unreserved characters (for query
+ * strings and form fields); NULL when the arena is full. */
+char *http_url_encode(struct arena *a, const char *s);
+/* &, <, >, " and ' as entities, for text and attribute values. */
+char *http_html_escape(struct arena *a, const char *s);
+
 const char *http_cookie(struct http_req *r, const char *name);
 /* Cookie header parser: the value of `name`, or NULL. Bounded; never allocates
  * beyond the arena. */

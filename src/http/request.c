@@ -46,6 +46,66 @@ size_t http_query_all(struct http_req *r, const char *name, const char **out, si
 	return q.n;
 }
 
+struct query_each {
+	enum sy_err (*fn)(void *ctx, const char *k, const char *v);
+	void *ctx;
+	enum sy_err e;
+};
+
+static enum MHD_Result each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct query_each *q = cls;
+	q->e = q->fn(q->ctx, key, value ? value : "");
+	return q->e ? MHD_NO : MHD_YES;
+}
+
+enum sy_err http_query_each(struct http_req *r, enum sy_err (*fn)(void *ctx, const char *k, const char *v), void *ctx)
+{
+	struct query_each q = {fn, ctx, SY_OK};
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each, &q);
+	return q.e;
+}
+
+char *http_url_encode(struct arena *a, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = arena_alloc(a, 3 * strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *http_html_escape(struct arena *a, const char *s)
+{
+	char *out = arena_alloc(a, 6 * strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '"' ? "&quot;"
+		                  : *p == '\'' ? "&#39;" : NULL;
+		if (rep) {
+			size_t n = strlen(rep);
+			memcpy(o, rep, n);
+			o += n;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 const char *http_param(struct http_req *r, const char *name)
 {
 	for (size_t i = 0; i < r->nparams; i++)

@@ -122,7 +122,8 @@ static void set_param(struct store_stmt *base, int i, char *v)
 
 static void pg_bind_text(struct store_stmt *st, int i, const char *v)
 {
-	set_param(st, i, sy_strdup(v));
+	/* NULL binds SQL NULL, as sqlite3_bind_text does */
+	set_param(st, i, v ? sy_strdup(v) : NULL);
 }
 
 static void pg_bind_int(struct store_stmt *st, int i, int64_t v)

@@ -111,7 +111,8 @@ enum sy_err store_run(struct store *s, const char *sql, const char *const *args,
 		return e;
 	for (size_t i = 0; i < nargs; i++)
 		store_bind_text(st, (int)i + 1, args[i]);
-	e = store_step(st, row);
+	bool ignored;
+	e = store_step(st, row ? row : &ignored);
 	store_finalize(st);
 	return e;
 }

@@ -30,7 +30,7 @@ const char *store_errmsg(struct store *s);
 enum sy_err store_exec(struct store *s, const char *sql) SY_WARN_UNUSED;
 enum sy_err store_prepare(struct store *s, const char *sql, struct store_stmt **out) SY_WARN_UNUSED;
 /* Parameters are 1-based. Text and blobs are copied. */
-void store_bind_text(struct store_stmt *st, int i, const char *v);
+void store_bind_text(struct store_stmt *st, int i, const char *v); /* NULL: SQL NULL */
 void store_bind_int(struct store_stmt *st, int i, int64_t v);
 void store_bind_null(struct store_stmt *st, int i);
 /* BLOB on SQLite, BYTEA on PostgreSQL. */
@@ -55,8 +55,9 @@ void store_finalize(struct store_stmt *st);
  * functions on SQLite (registered by sqlite.c), SQL functions on PostgreSQL
  * (created by migration 0002). */
 
-/* One statement with text parameters, stepped once: *row tells whether it
- * produced a row (a DELETE ... RETURNING that found its target). */
+/* One statement with text parameters, stepped once: *row (when row is not
+ * NULL) tells whether it produced a row (a DELETE ... RETURNING that found
+ * its target). */
 enum sy_err store_run(struct store *s, const char *sql, const char *const *args, size_t nargs,
                       bool *row) SY_WARN_UNUSED;
 

@@ -32,7 +32,7 @@ function assertGroup(g, ctx, { detail = false } = {}) {
   assert.match(g.createdAt, RFC3339, c);
   if (detail) {
     assert.ok(Array.isArray(g.users), `detail has users${c}`);
-    assert.deepEqual(g.allowedOidcClients, [], `detail has allowedOidcClients []${c}`);
+    assert.ok(Array.isArray(g.allowedOidcClients), `detail has allowedOidcClients${c}`);
   }
 }
 
@@ -333,4 +333,17 @@ test('GET /api/user-groups as a non-admin is 403 forbidden', async () => {
 
 test('GET /api/user-groups signed out is 401 not_signed_in', async () => {
   expectStatus(await new Browser(srv).get('/api/user-groups'), 401, 'not_signed_in');
+});
+
+test('GET /api/user-groups/:id lists the OIDC clients restricted to the group (allowedOidcClients)', async () => {
+  const g = await createGroup();
+  const fresh = expectStatus(await admin.get(`/api/user-groups/${g.id}`), 200).json;
+  assert.deepEqual(fresh.allowedOidcClients, []);
+  const c = expectStatus(await admin.post('/api/oidc/clients', { name: `Wiki ${uniq()}`, callbackURLs: ['https://wiki.example.com/cb'], isGroupRestricted: true }), 201).json;
+  expectStatus(await admin.put(`/api/oidc/clients/${c.id}/allowed-user-groups`, { userGroupIds: [g.id] }), 200);
+  const detail = expectStatus(await admin.get(`/api/user-groups/${g.id}`), 200).json;
+  assertGroup(detail, '', { detail: true });
+  assert.deepEqual(detail.allowedOidcClients.map((x) => [x.id, x.name, x.hasLogo]), [[c.id, c.name, false]]);
+  expectStatus(await admin.del(`/api/oidc/clients/${c.id}`), 204);
+  assert.deepEqual(expectStatus(await admin.get(`/api/user-groups/${g.id}`), 200).json.allowedOidcClients, []);
 });

@@ -121,3 +121,67 @@ test('If-None-Match follows RFC 9110: a list, a weak tag and * also match', asyn
   }
   if (bad.length) assert.fail(`ETag ${etag}:\n${bad.join('\n')}`);
 });
+
+test('the whole document: Pocket ID 2.14\'s members (reference §2.1) less the device flow and PAR, plus RFC 7009 revocation', async () => {
+  const { doc } = await getDoc(srv);
+  const B = appUrl;
+  assert.deepEqual(doc, {
+    authorization_endpoint: `${B}/authorize`,
+    authorization_response_iss_parameter_supported: true,
+    claims_supported: ['sub', 'given_name', 'family_name', 'name', 'display_name', 'email', 'email_verified', 'preferred_username', 'picture', 'groups', 'auth_time', 'amr'],
+    client_id_metadata_document_supported: false,
+    code_challenge_methods_supported: ['plain', 'S256'],
+    end_session_endpoint: `${B}/api/oidc/end-session`,
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    introspection_endpoint: `${B}/api/oidc/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'Bearer'],
+    issuer: B,
+    jwks_uri: `${B}/.well-known/jwks.json`,
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    request_object_signing_alg_values_supported: ['none'],
+    request_parameter_supported: true,
+    request_uri_parameter_supported: false,
+    require_pushed_authorization_requests: false,
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    response_types_supported: ['code'],
+    revocation_endpoint: `${B}/api/oidc/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    scopes_supported: ['openid', 'profile', 'email', 'groups', 'offline_access'],
+    service_documentation: 'https://pocket-id.org/docs',
+    subject_types_supported: ['public'],
+    token_endpoint: `${B}/api/oidc/token`,
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    userinfo_endpoint: `${B}/api/oidc/userinfo`,
+  });
+});
+
+test('oidcc-discovery-endpoint-verification (Config OP): the checks of conformance.md §4.4', async () => {
+  const { doc } = await getDoc(srv);
+  // the issuer equals the discovery URL minus its suffix (trailing slashes stripped on both sides)
+  assert.equal(`${doc.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, `${appUrl}${DISCOVERY}`);
+  assert.ok(doc.response_types_supported.includes('code'));
+  assert.ok(doc.subject_types_supported.includes('public'));
+  assert.ok(doc.id_token_signing_alg_values_supported.includes('RS256'));
+  for (const k of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri']) assert.ok(new URL(doc[k]), k);
+  assert.ok(Array.isArray(doc.grant_types_supported) && doc.grant_types_supported.length > 0);
+  assert.ok(doc.scopes_supported.includes('openid'));
+  for (const s of doc.scopes_supported) assert.match(s, /^[\x21\x23-\x5B\x5D-\x7E]+$/, 'RFC 6749 scope-token syntax');
+  assert.ok(Array.isArray(doc.code_challenge_methods_supported));
+  assert.ok(Array.isArray(doc.claims_supported) && doc.claims_supported.length > 0);
+  const jwks = JSON.parse((await request(srv.url, new URL(doc.jwks_uri).pathname)).body);
+  assert.ok(jwks.keys.length >= 1);
+  const kids = jwks.keys.map((k) => k.kid);
+  assert.ok(kids.every(Boolean), 'every key has a kid (OIDCC-10.1)');
+  assert.equal(new Set(kids).size, kids.length, 'kids are distinct (RFC 7517 §4.5)');
+});
+
+test('INTERNAL_APP_URL moves the back-channel endpoints, not the front-channel ones', async () => {
+  const s = await startServer({ env: { INTERNAL_APP_URL: 'http://internal.example:9999' } });
+  const { doc } = await getDoc(s);
+  for (const k of ['token_endpoint', 'userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'jwks_uri']) {
+    assert.ok(doc[k].startsWith('http://internal.example:9999/'), `${k} = ${doc[k]}`);
+  }
+  for (const k of ['issuer', 'authorization_endpoint', 'end_session_endpoint']) assert.ok(doc[k].startsWith(s.env.APP_URL), `${k} = ${doc[k]}`);
+  await s.stop();
+});

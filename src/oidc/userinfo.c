@@ -1,0 +1,241 @@
+/*
+ * userinfo.c - what a holder of a token may ask about it: userinfo (OpenID
+ * Connect Core §5.3), introspection (RFC 7662, reference §2.10) and
+ * revocation (RFC 7009, which Pocket ID lacks).
+ */
+#include <string.h>
+#include <time.h>
+
+#include "../admin/admin.h"
+#include "../auth/auth.h"
+#include "../store/store.h"
+#include "oidc.h"
+
+/* ---- access tokens ---- */
+
+/* An access token this server issued and still honours: signature, typ
+ * at+jwt, not expired, its row active (a revoked family is not). *claims
+ * gets the JWT claims, *g the grant. */
+static bool access_token_valid(struct http_req *r, struct store *s, const char *jwt, json_t **claims,
+                               struct oidc_grant *g)
+{
+	*claims = NULL;
+	const struct jws_key *k = oidc_key();
+	char *payload;
+	size_t plen;
+	const char *dot = jwt ? strchr(jwt, '.') : NULL;
+	uint8_t *h;
+	size_t hn;
+	if (!dot || strlen(jwt) > JWS_MAX_TOKEN || arena_b64url_decode(&r->arena, jwt, (size_t)(dot - jwt), &h, &hn) ||
+	    jws_verify(&r->arena, jwt, strlen(jwt), k, 1, k->alg, &payload, &plen))
+		return false;
+	json_t *header = json_loadb((const char *)h, hn, JSON_REJECT_DUPLICATES, NULL);
+	const char *typ = json_string_value(json_object_get(header, "typ"));
+	bool ok = typ && strcmp(typ, "at+jwt") == 0;
+	json_decref(header);
+	json_t *c = ok ? json_loadb(payload, plen, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *exp = json_object_get(c, "exp");
+	ok = ok && json_is_integer(exp) && json_integer_value(exp) > time(NULL) &&
+	     !oidc_grant_find(s, &r->arena, "access_token", oidc_jwt_signature(jwt), g, NULL);
+	if (!ok) {
+		json_decref(c);
+		return false;
+	}
+	*claims = c;
+	return true;
+}
+
+static bool aud_has(const json_t *claims, const char *want)
+{
+	json_t *aud = json_object_get(claims, "aud");
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(aud, i, v) if (json_is_string(v) && strcmp(json_string_value(v), want) == 0) return true;
+	return false;
+}
+
+/* RFC 6750 §3: the error in WWW-Authenticate as well as in the body. */
+static enum sy_err bearer_error(struct http_req *r, int status, const char *error, const char *description)
+{
+	http_header_add(r, "WWW-Authenticate",
+	                arena_printf(&r->arena, "Bearer error=\"%s\", error_description=\"%s\"", error, description));
+	return http_reply_json(r, status, json_pack("{s:s, s:s}", "error", error, "error_description", description));
+}
+
+/* The bearer token: the Authorization header, or (RFC 6750 §2.2) a form
+ * field of a POST; never both. */
+static enum sy_err bearer_token(struct http_req *r, const char **token)
+{
+	const char *h = http_header_get(r, "Authorization");
+	*token = h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : NULL;
+	json_t *form = NULL;
+	if (r->method == HTTP_POST && r->body_len && !oidc_form(r, &form)) {
+		const char *f = oidc_param(form, "access_token");
+		if (f && *token) {
+			json_decref(form);
+			return SY_E_INVALID;
+		}
+		if (f)
+			*token = arena_strdup(&r->arena, f);
+	}
+	json_decref(form);
+	return SY_OK;
+}
+
+enum sy_err oidc_userinfo_handler(struct http_req *r)
+{
+	struct store *s;
+	const char *token;
+	enum sy_err e = auth_store(r, &s);
+	if (e)
+		return e;
+	if (bearer_token(r, &token))
+		return bearer_error(r, 400, "invalid_request", "Send the access token once, in the header or the body.");
+	if (!token || !*token)
+		return bearer_error(r, 401, "invalid_request", "No access token was sent.");
+	json_t *claims;
+	struct oidc_grant g;
+	if (!access_token_valid(r, s, token, &claims, &g))
+		return bearer_error(r, 401, "invalid_token", "The access token is invalid, expired or revoked.");
+	bool fit = g.user_id && aud_has(claims, oidc_config()->app_url) && oidc_scope_has(g.scope, "openid");
+	json_decref(claims);
+	struct user u;
+	if (!fit)
+		e = bearer_error(r, 403, "access_denied", "The access token was not granted the openid scope for this server.");
+	else if ((e = user_get(s, &r->arena, g.user_id, &u)) == SY_E_NOTFOUND || (!e && u.disabled))
+		e = bearer_error(r, 401, "invalid_token", "The user account no longer exists or is disabled.");
+	else if (!e)
+		e = http_reply_json(r, 200, oidc_claims(s, &r->arena, &u, g.scope));
+	oidc_grant_clear(&g);
+	return e;
+}
+
+/* ---- introspection ---- */
+
+static json_t *inactive(void)
+{
+	return json_pack("{s:b}", "active", false);
+}
+
+/* The answer for a token of `client`; {"active": false} for anything else. */
+static json_t *introspect(struct http_req *r, struct store *s, const struct oidc_client *client, const char *token)
+{
+	struct oidc_grant g = {0};
+	json_t *claims = NULL, *out;
+	char *sig;
+	int64_t exp = 0;
+	bool found = false;
+	if (access_token_valid(r, s, token, &claims, &g))
+		found = true, exp = json_integer_value(json_object_get(claims, "exp"));
+	else if (!oidc_opaque_check(&r->arena, "pocket_id_rt_", token, &sig))
+		found = !oidc_grant_find(s, &r->arena, "refresh_token", sig, &g, &exp);
+	if (!found || strcmp(g.client_id, client->id) != 0) {
+		out = inactive();
+	} else {
+		json_t *aud = claims ? json_incref(json_object_get(claims, "aud")) : json_pack("[s]", client->id);
+		const char *sub = g.user_id ? g.user_id : arena_printf(&r->arena, "client-%s", client->id);
+		out = json_pack("{s:b, s:o, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "active", true, "aud", aud, "client_id",
+		                client->id, "exp", (json_int_t)exp, "iat",
+		                (json_int_t)(claims ? json_integer_value(json_object_get(claims, "iat")) : g.requested_at),
+		                "iss", oidc_config()->app_url, "scope", oidc_scope_string(&r->arena, g.scope), "sub", sub,
+		                "username", sub);
+		json_object_set_new(out, "token_type", json_string(claims ? "access_token" : "refresh_token"));
+	}
+	json_decref(claims);
+	oidc_grant_clear(&g);
+	return out;
+}
+
+enum sy_err oidc_introspect_handler(struct http_req *r)
+{
+	struct store *s;
+	json_t *form;
+	enum sy_err e = auth_store(r, &s);
+	if (e)
+		return e;
+	if (oidc_form(r, &form)) {
+		json_decref(form);
+		return oidc_token_error(r, 400, "invalid_request", "The body must be an application/x-www-form-urlencoded form.");
+	}
+	struct oidc_client c;
+	bool answered, loaded = false;
+	const char *h = http_header_get(r, "Authorization");
+	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+		/* an access token of the calling client stands for its credentials */
+		json_t *claims;
+		struct oidc_grant g;
+		if (!access_token_valid(r, s, h + 7, &claims, &g)) {
+			e = oidc_token_error(r, 401, "request_unauthorized", "The bearer token is invalid.");
+		} else {
+			json_decref(claims);
+			e = oidc_client_get(s, &r->arena, g.client_id, &c);
+			loaded = !e;
+			oidc_grant_clear(&g);
+		}
+	} else if (!h) {
+		e = oidc_token_error(r, 401, "request_unauthorized", "Authenticate with the client's credentials.");
+	} else if (!(e = oidc_client_authenticate(r, s, form, false, &c, &answered)) && !answered) {
+		loaded = true;
+	}
+	if (loaded) {
+		const char *token = oidc_param(form, "token");
+		e = !token ? oidc_token_error(r, 400, "invalid_request", "The token parameter is missing.")
+		           : http_reply_json(r, 200, introspect(r, s, &c, token));
+		oidc_client_clear(&c);
+	}
+	json_decref(form);
+	return e;
+}
+
+/* ---- revocation ---- */
+
+/* RFC 7009 §2.1: a refresh token takes its whole family along; an access
+ * token goes alone. A token of another client, or none at all, changes
+ * nothing, and the answer is the same 200 either way. */
+static enum sy_err revoke(struct http_req *r, struct store *s, const struct oidc_client *c, const char *token)
+{
+	struct oidc_grant g = {0};
+	json_t *claims = NULL;
+	char *sig;
+	enum sy_err e = SY_OK;
+	if (access_token_valid(r, s, token, &claims, &g)) {
+		if (strcmp(g.client_id, c->id) == 0) {
+			const char *args[] = {oidc_jwt_signature(token)};
+			e = store_run(s, "UPDATE oauth2_sessions SET active = FALSE WHERE kind = 'access_token' AND key = ?",
+			              args, 1, NULL);
+		}
+	} else if (!oidc_opaque_check(&r->arena, "pocket_id_rt_", token, &sig) &&
+	           !oidc_grant_find(s, &r->arena, "refresh_token", sig, &g, NULL) && strcmp(g.client_id, c->id) == 0) {
+		e = oidc_family_revoke(s, g.request_id);
+	}
+	json_decref(claims);
+	oidc_grant_clear(&g);
+	return e;
+}
+
+enum sy_err oidc_revoke_handler(struct http_req *r)
+{
+	struct store *s;
+	json_t *form;
+	enum sy_err e = auth_store(r, &s);
+	if (e)
+		return e;
+	if (oidc_form(r, &form)) {
+		json_decref(form);
+		return oidc_token_error(r, 400, "invalid_request", "The body must be an application/x-www-form-urlencoded form.");
+	}
+	struct oidc_client c;
+	bool answered;
+	const char *token = oidc_param(form, "token");
+	if (!(e = oidc_client_authenticate(r, s, form, true, &c, &answered)) && !answered) {
+		if (!token)
+			e = oidc_token_error(r, 400, "invalid_request", "The token parameter is missing.");
+		else if (!(e = revoke(r, s, &c, token)))
+			e = http_reply(r, 200, "application/json;charset=UTF-8", "{}", 2);
+		oidc_client_clear(&c);
+	}
+	json_decref(form);
+	return e;
+}
