@@ -92,7 +92,8 @@ enum sy_err groups_attach(struct store *s, struct arena *a, json_t *users_by_id)
 		json_t *g = json_object_get(groups, store_col_text(st, 0));
 		if (!g)
 			json_object_set_new(groups, store_col_text(st, 0), g = group_row(st));
-		json_array_append(json_object_get(json_object_get(users_by_id, store_col_text(st, 6)), "userGroups"), g);
+		json_array_append(json_object_get(json_object_get(users_by_id, store_col_text(st, 6)), "userGroups"),
+		                  g);
 	}
 	store_finalize(st);
 	if (!e)

@@ -74,7 +74,8 @@ char *http_url_encode(struct arena *a, const char *s)
 	if (!out)
 		return NULL;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~", *p)) {
 			*o++ = (char)*p;
 		} else {
 			*o++ = '%';
@@ -92,8 +93,12 @@ char *http_html_escape(struct arena *a, const char *s)
 	if (!out)
 		return NULL;
 	for (const char *p = s; *p; p++) {
-		const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '"' ? "&quot;"
-		                  : *p == '\'' ? "&#39;" : NULL;
+		const char *rep = *p == '&'    ? "&amp;"
+		                  : *p == '<'  ? "&lt;"
+		                  : *p == '>'  ? "&gt;"
+		                  : *p == '"'  ? "&quot;"
+		                  : *p == '\'' ? "&#39;"
+		                               : NULL;
 		if (rep) {
 			size_t n = strlen(rep);
 			memcpy(o, rep, n);

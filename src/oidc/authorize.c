@@ -141,9 +141,9 @@ enum sy_err oidc_respond(struct http_req *r, const char *redirect_uri, const cha
 	char *q = "";
 	const char *k;
 	json_t *v;
-	json_object_foreach(fields, k, v) q = arena_printf(&r->arena, "%s%s%s=%s", q, *q ? "&" : "",
-	                                                   http_url_encode(&r->arena, k),
-	                                                   http_url_encode(&r->arena, json_string_value(v)));
+	json_object_foreach(fields, k, v) q =
+	        arena_printf(&r->arena, "%s%s%s=%s", q, *q ? "&" : "", http_url_encode(&r->arena, k),
+	                     http_url_encode(&r->arena, json_string_value(v)));
 	json_decref(fields);
 	size_t base = fragment ? strcspn(redirect_uri, "#") : strlen(redirect_uri);
 	const char *sep = !*q ? "" : fragment ? "#" : strchr(redirect_uri, '?') ? "&" : "?";
@@ -154,6 +154,8 @@ enum sy_err oidc_respond(struct http_req *r, const char *redirect_uri, const cha
 static enum sy_err client_error(struct http_req *r, const struct oidc_request *q, const char *error,
                                 const char *description)
 {
+	if (q->pushed) /* RFC 9126 §2.3: a pushed request hears its errors at once, as JSON */
+		return oidc_token_error(r, 400, error, description);
 	json_t *f = json_pack("{s:s, s:s}", "error", error, "error_description", description);
 	if (q->state)
 		json_object_set_new(f, "state", json_string(q->state));
@@ -197,6 +199,13 @@ bool oidc_prompt_parse(const char *prompt, unsigned *out)
 	return !(*out & PROMPT_NONE) || *out == PROMPT_NONE;
 }
 
+/* An error that must not go to the client: our error page, or for a pushed
+ * request the JSON answer of the push. */
+static enum sy_err not_for_client(struct http_req *r, const struct oidc_request *q, const char *message)
+{
+	return q->pushed ? oidc_token_error(r, 400, "invalid_request", message) : oidc_error_page(r, message);
+}
+
 /* Client and redirect URI: failures here never reach the client. */
 static enum sy_err check_client(struct http_req *r, struct store *s, struct oidc_request *q, bool *answered)
 {
@@ -204,7 +213,8 @@ static enum sy_err check_client(struct http_req *r, struct store *s, struct oidc
 	const char *cid = oidc_param(q->params, "client_id");
 	enum sy_err e = cid ? oidc_client_get(s, &r->arena, cid, &q->client) : SY_E_NOTFOUND;
 	if (e == SY_E_NOTFOUND)
-		return oidc_error_page(r, "The client is not known. Check the client ID configured in the application.");
+		return not_for_client(r, q,
+		                      "The client is not known. Check the client ID configured in the application.");
 	if (e)
 		return e;
 	q->loaded = true;
@@ -217,11 +227,11 @@ static enum sy_err check_client(struct http_req *r, struct store *s, struct oidc
 		 * an OpenID request, where it is required */
 		if (openid || json_array_size(q->client.callback_urls) != 1 ||
 		    strchr(json_string_value(json_array_get(q->client.callback_urls, 0)), '*'))
-			return oidc_error_page(r, "The redirect_uri parameter is missing.");
+			return not_for_client(r, q, "The redirect_uri parameter is missing.");
 		uri = json_string_value(json_array_get(q->client.callback_urls, 0));
 	} else if (!oidc_redirect_match(q->client.callback_urls, uri, oidc_config()->allow_insecure_callback_urls)) {
-		return oidc_error_page(r,
-		                       arena_printf(&r->arena, "The redirect_uri '%s' is not registered for this client.", uri));
+		return not_for_client(
+		        r, q, arena_printf(&r->arena, "The redirect_uri '%s' is not registered for this client.", uri));
 	}
 	q->redirect_uri = uri;
 	*answered = false;
@@ -240,8 +250,11 @@ static enum sy_err check_request(struct http_req *r, struct store *s, struct oid
 		q->response_mode = NULL;
 		return client_error(r, q, "invalid_request", "The response_mode is not supported.");
 	}
+	/* a pushed request's request_uri was replaced by its parameters before this */
 	if (oidc_param(q->params, "request_uri"))
-		return client_error(r, q, "request_uri_not_supported", "The request_uri parameter is not supported.");
+		return client_error(
+		        r, q, q->pushed ? "invalid_request" : "request_uri_not_supported",
+		        "Only request_uri values from the pushed authorization request endpoint are accepted.");
 	const char *rt = oidc_param(q->params, "response_type");
 	if (!rt)
 		return client_error(r, q, "invalid_request", "The response_type parameter is missing.");
@@ -270,9 +283,9 @@ static enum sy_err check_request(struct http_req *r, struct store *s, struct oid
 	q->max_age = -1;
 	if (max_age && parse_long(max_age, 0, 1000000000L, &q->max_age))
 		return client_error(r, q, "invalid_request", "The max_age parameter must be a non-negative integer.");
-	if (q->client.requires_par)
+	if (q->client.requires_par && !q->from_par && !q->pushed)
 		return client_error(r, q, "invalid_request",
-		                    "This client requires pushed authorization requests, which this server does not offer.");
+		                    "This client must push its authorization requests first (PAR, RFC 9126).");
 	*answered = false;
 	return SY_OK;
 }
@@ -284,10 +297,12 @@ const char *oidc_id_token_subject(struct http_req *r, const char *jwt, json_t **
 	char *payload;
 	size_t plen;
 	const struct jws_key *k = oidc_key();
-	if (!jwt || strlen(jwt) > JWS_MAX_TOKEN || jws_verify(&r->arena, jwt, strlen(jwt), k, 1, k->alg, &payload, &plen))
+	if (!jwt || strlen(jwt) > JWS_MAX_TOKEN ||
+	    jws_verify(&r->arena, jwt, strlen(jwt), k, 1, k->alg, &payload, &plen))
 		return NULL;
 	json_t *c = json_loadb(payload, plen, JSON_REJECT_DUPLICATES, NULL);
-	const char *iss = json_string_value(json_object_get(c, "iss")), *type = json_string_value(json_object_get(c, "type"));
+	const char *iss = json_string_value(json_object_get(c, "iss")),
+	           *type = json_string_value(json_object_get(c, "type"));
 	const char *sub = json_string_value(json_object_get(c, "sub"));
 	json_t *iat = json_object_get(c, "iat");
 	bool ok = iss && strcmp(iss, oidc_config()->app_url) == 0 && type && strcmp(type, "id-token") == 0 && sub &&
@@ -306,8 +321,8 @@ enum sy_err oidc_consent_covers(struct store *s, const char *user_id, const char
 {
 	*covers = false;
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(s, "SELECT scope FROM user_authorized_oidc_clients WHERE user_id = ? AND client_id = ?",
-	                              &st);
+	enum sy_err e = store_prepare(
+	        s, "SELECT scope FROM user_authorized_oidc_clients WHERE user_id = ? AND client_id = ?", &st);
 	if (e)
 		return e;
 	store_bind_text(st, 1, user_id);
@@ -318,7 +333,7 @@ enum sy_err oidc_consent_covers(struct store *s, const char *user_id, const char
 		size_t i;
 		json_t *v;
 		*covers = json_is_array(given);
-		json_array_foreach(scope, i, v)*covers = *covers && oidc_scope_has(given, json_string_value(v));
+		json_array_foreach(scope, i, v) *covers = *covers && oidc_scope_has(given, json_string_value(v));
 		json_decref(given);
 	}
 	store_finalize(st);
@@ -330,8 +345,8 @@ static enum sy_err consent_record(struct http_req *r, struct store *s, const str
                                   const char *user_id)
 {
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(s, "SELECT scope FROM user_authorized_oidc_clients WHERE user_id = ? AND client_id = ?",
-	                              &st);
+	enum sy_err e = store_prepare(
+	        s, "SELECT scope FROM user_authorized_oidc_clients WHERE user_id = ? AND client_id = ?", &st);
 	if (e)
 		return e;
 	store_bind_text(st, 1, user_id);
@@ -350,7 +365,8 @@ static enum sy_err consent_record(struct http_req *r, struct store *s, const str
 	}
 	size_t i;
 	json_t *v;
-	json_array_foreach(q->scope, i, v) if (!oidc_scope_has(scope, json_string_value(v))) json_array_append(scope, v);
+	json_array_foreach(q->scope, i, v) if (!oidc_scope_has(scope, json_string_value(v)))
+	        json_array_append(scope, v);
 	char *text = json_dumps(scope, JSON_COMPACT);
 	json_decref(scope);
 	char now[24];
@@ -423,7 +439,8 @@ static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_re
 	if (hint) {
 		const char *sub = oidc_id_token_subject(r, hint, NULL);
 		if (!sub)
-			return client_error(r, q, "invalid_request", "The id_token_hint is not an ID token of this server.");
+			return client_error(r, q, "invalid_request",
+			                    "The id_token_hint is not an ID token of this server.");
 		if (strcmp(sub, me->user.id) != 0)
 			n.select_account = true;
 	}
@@ -445,7 +462,8 @@ static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_re
 		if (n.reauthenticate)
 			return client_error(r, q, "login_required", "The user must sign in again.");
 		if (n.consent)
-			return client_error(r, q, "consent_required", "The user has not consented to this application.");
+			return client_error(r, q, "consent_required",
+			                    "The user has not consented to this application.");
 	}
 	if (n.select_account || n.reauthenticate || n.consent) {
 		char id[37];
@@ -462,10 +480,12 @@ static enum sy_err resume(struct http_req *r, struct store *s, const char *id, b
 	struct oidc_interaction ix;
 	enum sy_err e = oidc_interaction_get(s, &r->arena, id, &ix);
 	if (e == SY_E_NOTFOUND)
-		return oidc_error_page(r, "This sign-in request has expired. Go back to the application and try again.");
+		return oidc_error_page(r,
+		                       "This sign-in request has expired. Go back to the application and try again.");
 	if (e)
 		return e;
-	struct oidc_request q = {.params = ix.params};
+	/* the PAR requirement was met when the request started */
+	struct oidc_request q = {.params = ix.params, .from_par = true};
 	bool answered;
 	struct session me;
 	if ((e = check_client(r, s, &q, &answered)) || answered || (e = check_request(r, s, &q, &answered)) || answered)
@@ -475,7 +495,8 @@ static enum sy_err resume(struct http_req *r, struct store *s, const char *id, b
 		if (!(e = oidc_interaction_take(s, id)))
 			e = client_error(r, &q, "access_denied", "The user denied the request.");
 		else if (e == SY_E_NOTFOUND)
-			e = oidc_error_page(r, "This sign-in request was already used. Go back to the application and try again.");
+			e = oidc_error_page(
+			        r, "This sign-in request was already used. Go back to the application and try again.");
 		goto out;
 	}
 	enum sy_err se = auth_session_peek(r, s, &me);
@@ -497,7 +518,8 @@ static enum sy_err resume(struct http_req *r, struct store *s, const char *id, b
 	}
 	/* single use: of two tabs resuming the same request, one gets the code */
 	if ((e = oidc_interaction_take(s, id)) == SY_E_NOTFOUND) {
-		e = oidc_error_page(r, "This sign-in request was already used. Go back to the application and try again.");
+		e = oidc_error_page(r,
+		                    "This sign-in request was already used. Go back to the application and try again.");
 		goto out;
 	}
 	if (!e)
@@ -517,6 +539,14 @@ void oidc_request_clear(struct oidc_request *q)
 	q->loaded = false;
 }
 
+enum sy_err oidc_request_check(struct http_req *r, struct store *s, struct oidc_request *q, bool *answered)
+{
+	enum sy_err e = check_client(r, s, q, answered);
+	if (!e && !*answered)
+		e = check_request(r, s, q, answered);
+	return e;
+}
+
 enum sy_err oidc_authorize_handler(struct http_req *r)
 {
 	struct store *s;
@@ -526,7 +556,8 @@ enum sy_err oidc_authorize_handler(struct http_req *r)
 	struct oidc_request q = {0};
 	if (read_params(r, &q.params)) {
 		json_decref(q.params);
-		return oidc_error_page(r, "The authorization request is malformed (a parameter is repeated or badly encoded).");
+		return oidc_error_page(
+		        r, "The authorization request is malformed (a parameter is repeated or badly encoded).");
 	}
 	const char *ix = oidc_param(q.params, "interaction");
 	if (ix) {
@@ -537,8 +568,23 @@ enum sy_err oidc_authorize_handler(struct http_req *r)
 		return resume(r, s, id, cancelled);
 	}
 	bool answered;
+	const char *pushed = oidc_param(q.params, "request_uri");
+	if (pushed && strncmp(pushed, OIDC_PAR_PREFIX, strlen(OIDC_PAR_PREFIX)) == 0) {
+		/* RFC 9126 §4: the pushed parameters, and only they, make the request */
+		json_t *params;
+		e = oidc_par_take(s, pushed, oidc_param(q.params, "client_id"), &params);
+		if (e == SY_E_NOTFOUND)
+			e = oidc_error_page(
+			        r, "Invalid PAR session: the pushed request is unknown, expired or already used.");
+		if (e)
+			goto out;
+		json_decref(q.params);
+		q.params = params;
+		q.from_par = true;
+	}
 	if (oidc_request_object_merge(&r->arena, q.params)) {
-		e = oidc_error_page(r, "The request object is invalid: only unsigned request objects (alg none) are accepted.");
+		e = oidc_error_page(
+		        r, "The request object is invalid: only unsigned request objects (alg none) are accepted.");
 		goto out;
 	}
 	if ((e = check_client(r, s, &q, &answered)) || answered || (e = check_request(r, s, &q, &answered)) || answered)
@@ -554,7 +600,8 @@ enum sy_err oidc_authorize_handler(struct http_req *r)
 	} else {
 		struct oidc_needs n = {.authenticate = true,
 		                       .select_account = q.prompt & PROMPT_SELECT_ACCOUNT,
-		                       .reauthenticate = (q.prompt & PROMPT_LOGIN) || q.client.requires_reauthentication,
+		                       .reauthenticate =
+		                               (q.prompt & PROMPT_LOGIN) || q.client.requires_reauthentication,
 		                       .consent = q.prompt & PROMPT_CONSENT};
 		char id[37];
 		if (!(e = oidc_interaction_create(s, &q, NULL, &n, id)))

@@ -128,11 +128,11 @@ json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, cons
 		json_object_update(c, custom);
 		json_decref(custom);
 		/* the standard claims win over custom ones of the same name */
-		json_t *std = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "given_name", u->first_name ? u->first_name : "",
-		                        "family_name", u->last_name ? u->last_name : "", "name", full_name(a, u),
-		                        "display_name", u->display_name ? u->display_name : "", "preferred_username",
-		                        u->username, "picture",
-		                        arena_printf(a, "%s/api/users/%s/profile-picture.png", oidc_config()->app_url, u->id));
+		json_t *std = json_pack(
+		        "{s:s, s:s, s:s, s:s, s:s, s:s}", "given_name", u->first_name ? u->first_name : "",
+		        "family_name", u->last_name ? u->last_name : "", "name", full_name(a, u), "display_name",
+		        u->display_name ? u->display_name : "", "preferred_username", u->username, "picture",
+		        arena_printf(a, "%s/api/users/%s/profile-picture.png", oidc_config()->app_url, u->id));
 		json_object_update(c, std);
 		json_decref(std);
 	}

@@ -9,8 +9,8 @@
 
 #define CLIENT_COLS                                                                                                    \
 	"id, name, description, launch_url, callback_urls, logout_callback_urls, credentials, is_public, "             \
-	"pkce_enabled, pkce_supported, requires_reauthentication, requires_pushed_authorization_requests, "             \
-	"is_group_restricted, skip_consent, image_type, dark_image_type, access_token_duration_minutes, "               \
+	"pkce_enabled, pkce_supported, requires_reauthentication, requires_pushed_authorization_requests, "            \
+	"is_group_restricted, skip_consent, image_type, dark_image_type, access_token_duration_minutes, "              \
 	"refresh_token_duration_minutes"
 
 static char *text_or_null(struct store_stmt *st, struct arena *a, int i)
@@ -115,11 +115,12 @@ enum sy_err oidc_client_allows(struct store *s, const struct oidc_client *c, con
 	if (*ok)
 		return SY_OK;
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(s,
-	                              "SELECT 1 FROM oidc_clients_allowed_user_groups a JOIN user_groups_users m "
-	                              "ON m.user_group_id = a.user_group_id WHERE a.oidc_client_id = ? AND m.user_id = ? "
-	                              "LIMIT 1",
-	                              &st);
+	enum sy_err e =
+	        store_prepare(s,
+	                      "SELECT 1 FROM oidc_clients_allowed_user_groups a JOIN user_groups_users m "
+	                      "ON m.user_group_id = a.user_group_id WHERE a.oidc_client_id = ? AND m.user_id = ? "
+	                      "LIMIT 1",
+	                      &st);
 	if (e)
 		return e;
 	store_bind_text(st, 1, c->id);

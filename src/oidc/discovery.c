@@ -48,16 +48,16 @@ static char *url(const char *base, const char *path)
 static json_t *discovery_json(const struct sy_config *cfg, const struct jws_key *key)
 {
 	const char *front = cfg->app_url, *back = cfg->internal_app_url;
-	char *u[7] = {url(front, "/authorize"),           url(front, "/api/oidc/end-session"),
-	              url(back, "/api/oidc/introspect"),  url(back, "/.well-known/jwks.json"),
-	              url(back, "/api/oidc/revoke"),      url(back, "/api/oidc/token"),
-	              url(back, "/api/oidc/userinfo")};
-	/* Pocket ID's members, less the device flow and PAR (not offered yet), plus
+	char *u[8] = {url(front, "/authorize"),          url(front, "/api/oidc/end-session"),
+	              url(back, "/api/oidc/introspect"), url(back, "/.well-known/jwks.json"),
+	              url(back, "/api/oidc/revoke"),     url(back, "/api/oidc/token"),
+	              url(back, "/api/oidc/userinfo"),   url(back, "/api/oidc/par")};
+	/* Pocket ID's members, less the device flow (not offered yet), plus
 	 * revocation (RFC 7009), which Pocket ID lacks */
 	json_t *j = json_pack(
 	        "{s:s, s:b, s:[s,s,s,s,s,s,s,s,s,s,s,s], s:b, s:[s,s], s:s, s:[s,s,s], s:[s], s:s, s:[s,s], s:s, "
-	        "s:s, s:[s,s,s,s], s:[s], s:b, s:b, s:b, s:[s,s,s], s:s, s:[s,s,s], s:[s], s:[s,s,s,s,s], s:s, s:[s], "
-	        "s:s, s:[s,s,s], s:s}",
+	        "s:s, s:[s,s,s,s], s:s, s:[s], s:b, s:b, s:b, s:[s,s,s], s:s, s:[s,s,s], s:[s], s:[s,s,s,s,s], s:s, "
+	        "s:[s], s:s, s:[s,s,s], s:s}",
 	        "authorization_endpoint", u[0], "authorization_response_iss_parameter_supported", true,
 	        "claims_supported", "sub", "given_name", "family_name", "name", "display_name", "email",
 	        "email_verified", "preferred_username", "picture", "groups", "auth_time", "amr",
@@ -66,15 +66,16 @@ static json_t *discovery_json(const struct sy_config *cfg, const struct jws_key 
 	        "client_credentials", "id_token_signing_alg_values_supported", jws_alg_name(key->alg),
 	        "introspection_endpoint", u[2], "introspection_endpoint_auth_methods_supported", "client_secret_basic",
 	        "Bearer", "issuer", front, "jwks_uri", u[3], "prompt_values_supported", "none", "login", "consent",
-	        "select_account", "request_object_signing_alg_values_supported", "none", "request_parameter_supported",
-	        true, "request_uri_parameter_supported", false, "require_pushed_authorization_requests", false,
+	        "select_account", "pushed_authorization_request_endpoint", u[7],
+	        "request_object_signing_alg_values_supported", "none", "request_parameter_supported", true,
+	        "request_uri_parameter_supported", false, "require_pushed_authorization_requests", false,
 	        "response_modes_supported", "query", "fragment", "form_post", "revocation_endpoint", u[4],
 	        "revocation_endpoint_auth_methods_supported", "client_secret_basic", "client_secret_post", "none",
 	        "response_types_supported", "code", "scopes_supported", "openid", "profile", "email", "groups",
 	        "offline_access", "service_documentation", "https://pocket-id.org/docs", "subject_types_supported",
 	        "public", "token_endpoint", u[5], "token_endpoint_auth_methods_supported", "client_secret_basic",
 	        "client_secret_post", "none", "userinfo_endpoint", u[6]);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		free(u[i]);
 	return j;
 }

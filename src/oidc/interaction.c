@@ -39,14 +39,15 @@ enum sy_err oidc_interaction_create(struct store *s, const struct oidc_request *
 	char *ptext = json_dumps(params, JSON_COMPACT), *stext = json_dumps(q->scope, JSON_COMPACT);
 	json_decref(params);
 	struct store_stmt *st;
-	enum sy_err e = !ptext || !stext ? SY_E_INTERNAL
-	                                 : store_prepare(s,
-	                                                 "INSERT INTO interaction_sessions (id, created_at, consent_required, "
-	                                                 "reauthentication_required, authentication_required, "
-	                                                 "account_selection_required, scopes, client_id, user_id, "
-	                                                 "requested_at, parameters) VALUES (?, ts(?), ?, ?, ?, ?, ?, ?, ?, "
-	                                                 "ts(?), ?)",
-	                                                 &st);
+	enum sy_err e = !ptext || !stext
+	                        ? SY_E_INTERNAL
+	                        : store_prepare(s,
+	                                        "INSERT INTO interaction_sessions (id, created_at, consent_required, "
+	                                        "reauthentication_required, authentication_required, "
+	                                        "account_selection_required, scopes, client_id, user_id, "
+	                                        "requested_at, parameters) VALUES (?, ts(?), ?, ?, ?, ?, ?, ?, ?, "
+	                                        "ts(?), ?)",
+	                                        &st);
 	if (!e) {
 		int64_t now = time(NULL);
 		store_bind_text(st, 1, id);
@@ -223,8 +224,7 @@ static bool signed_in_during(const struct oidc_interaction *ix, const struct ses
 }
 
 static enum sy_err complete_step(struct http_req *r, struct store *s, struct oidc_interaction *ix,
-                                 const struct oidc_client *c, const struct session *me, const char *step,
-                                 bool *denied)
+                                 const struct oidc_client *c, const struct session *me, const char *step, bool *denied)
 {
 	*denied = false;
 	if (strcmp(step, "authenticate") == 0 || strcmp(step, "select_account") == 0) {
@@ -290,9 +290,10 @@ enum sy_err oidc_interaction_complete_handler(struct http_req *r)
 		e = save(s, &ix);
 	json_t *out = NULL;
 	if (!e && denied)
-		out = json_pack("{s:s}", "redirectUrl",
-		                arena_printf(&r->arena, "/interaction/error?error=%s",
-		                             http_url_encode(&r->arena, "You are not allowed to access this service.")));
+		out = json_pack(
+		        "{s:s}", "redirectUrl",
+		        arena_printf(&r->arena, "/interaction/error?error=%s",
+		                     http_url_encode(&r->arena, "You are not allowed to access this service.")));
 	else if (!e && !oidc_needs_any(&ix.needs))
 		out = json_pack("{s:s}", "redirectUrl", arena_printf(&r->arena, "/authorize?interaction=%s", ix.id));
 	else if (!e)

@@ -96,7 +96,8 @@ enum sy_err oidc_end_session_handler(struct http_req *r)
 	ok = ok && has_consent(s, sub, client_id);
 	bool registered = ok && json_array_size(c.logout_callback_urls) > 0;
 	if (registered && uri)
-		registered = oidc_redirect_match(c.logout_callback_urls, uri, oidc_config()->allow_insecure_callback_urls);
+		registered =
+		        oidc_redirect_match(c.logout_callback_urls, uri, oidc_config()->allow_insecure_callback_urls);
 	else if (registered)
 		uri = json_string_value(json_array_get(c.logout_callback_urls, 0));
 	/* a pattern is not a place to go back to */

@@ -90,11 +90,11 @@ enum sy_err oidc_grant_store(struct store *s, const char *kind, const char *key,
 /* Marks an active, unexpired row spent and reads it. SY_E_NOTFOUND when there
  * is none; *spent_before then tells a replay of a spent one (g->request_id
  * set, so that the caller can revoke its family). */
-enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key,
-                             struct oidc_grant *g, bool *spent_before) SY_WARN_UNUSED;
+enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
+                             bool *spent_before) SY_WARN_UNUSED;
 /* An active, unexpired row without spending it; SY_E_NOTFOUND otherwise. */
-enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key,
-                            struct oidc_grant *g, int64_t *expires_at) SY_WARN_UNUSED;
+enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
+                            int64_t *expires_at) SY_WARN_UNUSED;
 /* Deactivates every code and token of a family. */
 enum sy_err oidc_family_revoke(struct store *s, const char *request_id) SY_WARN_UNUSED;
 bool oidc_scope_has(const json_t *scope, const char *want);
@@ -132,11 +132,11 @@ json_t *oidc_admin_meta(struct arena *a, struct store_stmt *st, int first);
  * NULL when a is full. */
 #define OIDC_ADMIN_CLIENT_COLS                                                                                         \
 	OIDC_ADMIN_META_COLS                                                                                           \
-	        ", c.callback_urls, c.logout_callback_urls, c.credentials, c.is_public, c.pkce_enabled, "              \
-	        "c.pkce_supported, c.requires_pushed_authorization_requests, c.skip_consent, "                         \
-	        "c.is_group_restricted, c.access_token_duration_minutes, "                                             \
-	        "c.refresh_token_duration_minutes, (SELECT count(*) FROM oidc_clients_allowed_user_groups "            \
-	        "n WHERE n.oidc_client_id = c.id)"
+	", c.callback_urls, c.logout_callback_urls, c.credentials, c.is_public, c.pkce_enabled, "                      \
+	"c.pkce_supported, c.requires_pushed_authorization_requests, c.skip_consent, "                                 \
+	"c.is_group_restricted, c.access_token_duration_minutes, "                                                     \
+	"c.refresh_token_duration_minutes, (SELECT count(*) FROM oidc_clients_allowed_user_groups "                    \
+	"n WHERE n.oidc_client_id = c.id)"
 json_t *oidc_admin_client_dto(struct arena *a, struct store_stmt *st, bool with_count);
 /* 404 not_found "OIDC client not found", answered. */
 enum sy_err oidc_admin_client_missing(struct http_req *r);
@@ -189,8 +189,15 @@ struct oidc_request {
 	const char *redirect_uri, *state, *response_mode;
 	json_t *scope; /* the known scopes asked for, in order (owned) */
 	unsigned prompt;
-	long max_age; /* -1: none */
+	long max_age;  /* -1: none */
+	bool pushed;   /* being pushed (PAR): errors are JSON answers */
+	bool from_par; /* came through a pushed request (or resumes one that did) */
 };
+/* Client, redirect URI, then the rest of the request, in that order; on a
+ * failure the answer is made (*answered): our error page before the redirect
+ * URI is known, the client's redirect after. */
+enum sy_err oidc_request_check(struct http_req *r, struct store *s, struct oidc_request *q,
+                               bool *answered) SY_WARN_UNUSED;
 void oidc_request_clear(struct oidc_request *q);
 /* The scopes this server knows, from a space-separated list, in its order,
  * without repeats (others are dropped, as Pocket ID drops them). */
@@ -247,8 +254,7 @@ enum sy_err oidc_token_error(struct http_req *r, int status, const char *error, 
 enum sy_err oidc_form(struct http_req *r, json_t **out) SY_WARN_UNUSED;
 /* An "Authorization: Basic" value: RFC 6749 §2.3.1 form-encoded id and
  * secret (in a). SY_E_NOTFOUND when it is not Basic, SY_E_INVALID when malformed. */
-enum sy_err oidc_basic_parse(struct arena *a, const char *header, const char **id,
-                             const char **secret) SY_WARN_UNUSED;
+enum sy_err oidc_basic_parse(struct arena *a, const char *header, const char **id, const char **secret) SY_WARN_UNUSED;
 /* RFC 7636 §4.6: the verifier against the grant's challenge (none: no verifier). */
 bool oidc_pkce_ok(const struct oidc_grant *g, const char *verifier);
 /* client_secret_basic, client_secret_post (when allow_post) or none (public
@@ -267,5 +273,16 @@ enum sy_err oidc_end_session_handler(struct http_req *r);
 /* routes.c: the protocol endpoints. */
 extern const struct http_route *const oidc_routes;
 extern const size_t oidc_routes_len;
+
+/* par.c: pushed authorization requests (RFC 9126, reference §1.1). */
+#define OIDC_PAR_PREFIX "urn:ietf:params:oauth:request_uri:"
+enum sy_err oidc_par_handler(struct http_req *r);
+/* Spends a pushed request of client_id: *params gets its parameters.
+ * SY_E_NOTFOUND when unknown, expired, spent or another client's. */
+enum sy_err oidc_par_take(struct store *s, const char *request_uri, const char *client_id,
+                          json_t **params) SY_WARN_UNUSED;
+
+/* preview.c: the claims a client would get for a user (admin, reference §1.6). */
+enum sy_err oidc_preview_handler(struct http_req *r);
 
 #endif

@@ -13,16 +13,16 @@ static const struct http_route ROUTES[] = {
         {HTTP_GET, "/.well-known/jwks.json", oidc_jwks_handler, 0, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
         {HTTP_GET | HTTP_POST, "/authorize", oidc_authorize_handler, 64 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/oidc/token", oidc_token_handler, 16 * KB, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
-        {HTTP_GET | HTTP_POST, "/api/oidc/userinfo", oidc_userinfo_handler, 16 * KB, HTTP_ROUTE_CORS,
-         HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/oidc/par", oidc_par_handler, 64 * KB, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
+        {HTTP_GET | HTTP_POST, "/api/oidc/userinfo", oidc_userinfo_handler, 16 * KB, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/oidc/introspect", oidc_introspect_handler, 16 * KB, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/oidc/revoke", oidc_revoke_handler, 16 * KB, HTTP_ROUTE_CORS, HTTP_LIMIT_NONE},
         {HTTP_GET | HTTP_POST, "/api/oidc/end-session", oidc_end_session_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
         {HTTP_GET, "/api/oidc/interactions/:id", oidc_interaction_get_handler, 0, 0, HTTP_LIMIT_NONE},
+        {HTTP_GET, "/api/oidc/clients/:id/preview/:userId", oidc_preview_handler, 0, 0, HTTP_LIMIT_NONE},
         {HTTP_POST, "/api/oidc/interactions/:id/complete", oidc_interaction_complete_handler, 16 * KB, 0,
          HTTP_LIMIT_NONE},
-        {HTTP_POST, "/api/oidc/interactions/:id/cancel", oidc_interaction_cancel_handler, 16 * KB, 0,
-         HTTP_LIMIT_NONE},
+        {HTTP_POST, "/api/oidc/interactions/:id/cancel", oidc_interaction_cancel_handler, 16 * KB, 0, HTTP_LIMIT_NONE},
 };
 
 const struct http_route *const oidc_routes = ROUTES;

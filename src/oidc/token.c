@@ -68,7 +68,10 @@ enum sy_err oidc_form(struct http_req *r, json_t **out)
 
 static int hexval(char c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
 }
 
 /* RFC 6749 §2.3.1: the id and secret inside Basic are form-urlencoded. */
@@ -128,11 +131,13 @@ enum sy_err oidc_client_authenticate(struct http_req *r, struct store *s, const 
 	enum sy_err b = oidc_basic_parse(&r->arena, http_header_get(r, "Authorization"), &id, &secret);
 	const char *fid = oidc_param(form, "client_id"), *fsecret = oidc_param(form, "client_secret");
 	if (b == SY_E_INVALID)
-		return oidc_token_error(r, 401, "invalid_client", "The Authorization header is not valid Basic credentials.");
+		return oidc_token_error(r, 401, "invalid_client",
+		                        "The Authorization header is not valid Basic credentials.");
 	if (!b && fsecret)
 		return oidc_token_error(r, 400, "invalid_request", "Use one client authentication method, not two.");
 	if (!b && fid && strcmp(fid, id) != 0)
-		return oidc_token_error(r, 400, "invalid_request", "The client_id differs from the authenticated client.");
+		return oidc_token_error(r, 400, "invalid_request",
+		                        "The client_id differs from the authenticated client.");
 	if (b) {
 		id = fid;
 		secret = allow_post ? fsecret : NULL;
@@ -166,7 +171,8 @@ bool oidc_pkce_ok(const struct oidc_grant *g, const char *verifier)
 	if (!g->code_challenge)
 		return verifier == NULL;
 	size_t n = verifier ? strlen(verifier) : 0;
-	if (n < 43 || n > 128 || strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") != n)
+	if (n < 43 || n > 128 ||
+	    strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") != n)
 		return false;
 	if (g->code_challenge_method && strcmp(g->code_challenge_method, "S256") == 0) {
 		uint8_t h[32];
@@ -223,10 +229,12 @@ static enum sy_err code_grant(struct http_req *r, struct store *s, const struct 
 	const char *uri = oidc_param(form, "redirect_uri");
 	struct user u;
 	if (strcmp(g.client_id, c->id) != 0 || (g.redirect_uri && (!uri || strcmp(uri, g.redirect_uri) != 0)) ||
-	    (!g.redirect_uri && uri && !oidc_redirect_match(c->callback_urls, uri, oidc_config()->allow_insecure_callback_urls)))
+	    (!g.redirect_uri && uri &&
+	     !oidc_redirect_match(c->callback_urls, uri, oidc_config()->allow_insecure_callback_urls)))
 		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	else if (!oidc_pkce_ok(&g, oidc_param(form, "code_verifier")))
-		e = oidc_token_error(r, 400, "invalid_grant", "The PKCE code verifier does not match the code challenge.");
+		e = oidc_token_error(r, 400, "invalid_grant",
+		                     "The PKCE code verifier does not match the code challenge.");
 	else if (!(e = user_still_ok(r, s, c, &g, &u, &answered)) && !answered) {
 		json_t *out;
 		/* the tokens stay in the code's family: a later replay of the code revokes them */
@@ -248,7 +256,7 @@ static enum sy_err narrow_scope(const json_t *form, struct oidc_grant *g, bool *
 	json_t *asked = oidc_scopes_known(want);
 	size_t i;
 	json_t *v;
-	json_array_foreach(asked, i, v)*ok = *ok && oidc_scope_has(g->scope, json_string_value(v));
+	json_array_foreach(asked, i, v) *ok = *ok && oidc_scope_has(g->scope, json_string_value(v));
 	if (*ok) {
 		json_decref(g->scope);
 		g->scope = asked;
@@ -281,7 +289,8 @@ static enum sy_err refresh_grant(struct http_req *r, struct store *s, const stru
 		json_t *out;
 		g.nonce = NULL; /* OpenID Connect Core §12.2: no nonce in a refreshed ID token */
 		if (!(e = store_run(s,
-		                    "UPDATE oauth2_sessions SET active = FALSE WHERE request_id = ? AND kind = 'access_token'",
+		                    "UPDATE oauth2_sessions SET active = FALSE WHERE request_id = ? AND kind = "
+		                    "'access_token'",
 		                    args, 1, NULL)) &&
 		    !(e = oidc_issue(r, s, c, &g, &u, &out)))
 			e = token_reply(r, out);
@@ -294,7 +303,8 @@ static enum sy_err client_credentials_grant(struct http_req *r, struct store *s,
                                             const json_t *form)
 {
 	if (c->is_public)
-		return oidc_token_error(r, 400, "unauthorized_client", "A public client cannot use client_credentials.");
+		return oidc_token_error(r, 400, "unauthorized_client",
+		                        "A public client cannot use client_credentials.");
 	/* only the standard scopes may be named, and they mean nothing without a user */
 	const char *want = oidc_param(form, "scope");
 	json_t *known = oidc_scopes_known(want);
@@ -311,8 +321,11 @@ static enum sy_err client_credentials_grant(struct http_req *r, struct store *s,
 		return oidc_token_error(r, 400, "invalid_scope", "Only the standard scopes may be requested.");
 	char request_id[37];
 	uuid_v4(request_id);
-	struct oidc_grant g = {.request_id = request_id, .client_id = c->id, .scope = json_array(),
-	                       .requested_at = time(NULL), .auth_time = time(NULL)};
+	struct oidc_grant g = {.request_id = request_id,
+	                       .client_id = c->id,
+	                       .scope = json_array(),
+	                       .requested_at = time(NULL),
+	                       .auth_time = time(NULL)};
 	json_t *out;
 	enum sy_err e = oidc_issue(r, s, c, &g, NULL, &out);
 	oidc_grant_clear(&g);
@@ -328,7 +341,8 @@ enum sy_err oidc_token_handler(struct http_req *r)
 		return e;
 	if (oidc_form(r, &form)) {
 		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request", "The body must be an application/x-www-form-urlencoded form.");
+		return oidc_token_error(r, 400, "invalid_request",
+		                        "The body must be an application/x-www-form-urlencoded form.");
 	}
 	const char *grant = oidc_param(form, "grant_type");
 	struct oidc_client c;

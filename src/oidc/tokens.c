@@ -74,8 +74,8 @@ enum sy_err oidc_opaque_check(struct arena *a, const char *prefix, const char *t
 
 json_t *oidc_grant_json(const struct oidc_grant *g)
 {
-	json_t *j = json_pack("{s:s, s:O, s:I, s:I}", "client_id", g->client_id, "granted_scope", g->scope,
-	                      "auth_time", (json_int_t)g->auth_time, "requested_at", (json_int_t)g->requested_at);
+	json_t *j = json_pack("{s:s, s:O, s:I, s:I}", "client_id", g->client_id, "granted_scope", g->scope, "auth_time",
+	                      (json_int_t)g->auth_time, "requested_at", (json_int_t)g->requested_at);
 	const struct {
 		const char *k, *v;
 	} opt[] = {{"subject", g->user_id},
@@ -97,24 +97,82 @@ static char *member(struct arena *a, const json_t *j, const char *k)
 	return v ? arena_strdup(a, v) : NULL;
 }
 
-/* The grant of a row; false when request_data is not what this server writes. */
+/* The first value of a member of fosite's stored form (url.Values: name -> [values]). */
+static char *form_member(struct arena *a, const json_t *form, const char *k)
+{
+	const char *v = json_string_value(json_array_get(json_object_get(form, k), 0));
+	return v && *v ? arena_strdup(a, v) : NULL;
+}
+
+/* A time as this server writes it (Unix seconds) or as Pocket ID's Go code
+ * does (RFC 3339). */
+static int64_t time_member(const json_t *j, const char *k)
+{
+	json_t *v = json_object_get(j, k);
+	int64_t t = 0;
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_string(v) && parse_rfc3339(json_string_value(v), &t))
+		t = 0;
+	return t;
+}
+
+/* The grant of a row: request_data as this server writes it, or as Pocket ID
+ * (fosite) wrote it, so that codes and refresh tokens of a migrated Pocket ID
+ * database keep working. false when it is neither. */
 static bool grant_read(struct arena *a, const char *data, struct oidc_grant *g)
 {
 	json_t *j = json_loads(data, JSON_REJECT_DUPLICATES, NULL);
 	json_t *scope = json_object_get(j, "granted_scope");
 	bool ok = json_is_object(j) && json_is_array(scope) && json_is_string(json_object_get(j, "client_id"));
 	if (ok) {
+		json_t *session = json_object_get(j, "session"), *idc = json_object_get(session, "id_token_claims");
+		json_t *form = json_object_get(j, "form");
 		g->client_id = member(a, j, "client_id");
 		g->user_id = member(a, j, "subject");
+		if (!g->user_id)
+			g->user_id = member(a, session, "subject");
+		if (g->user_id && !*g->user_id)
+			g->user_id = NULL;
 		g->redirect_uri = member(a, j, "redirect_uri");
+		if (!g->redirect_uri)
+			g->redirect_uri = form_member(a, form, "redirect_uri");
 		g->nonce = member(a, j, "nonce");
+		if (!g->nonce)
+			g->nonce = member(a, idc, "nonce");
 		g->code_challenge = member(a, j, "code_challenge");
+		if (!g->code_challenge)
+			g->code_challenge = form_member(a, form, "code_challenge");
 		g->code_challenge_method = member(a, j, "code_challenge_method");
+		if (!g->code_challenge_method)
+			g->code_challenge_method = form_member(a, form, "code_challenge_method");
 		g->amr = member(a, j, "amr");
+		if (!g->amr)
+			g->amr = json_is_string(json_array_get(json_object_get(idc, "amr"), 0))
+			                 ? arena_strdup(
+			                           a, json_string_value(json_array_get(json_object_get(idc, "amr"), 0)))
+			                 : NULL;
 		g->id_token_jti = member(a, j, "id_token_jti");
-		g->auth_time = json_integer_value(json_object_get(j, "auth_time"));
-		g->requested_at = json_integer_value(json_object_get(j, "requested_at"));
-		g->scope = json_incref(scope);
+		if (!g->id_token_jti)
+			g->id_token_jti = member(a, idc, "jti");
+		g->auth_time =
+		        json_object_get(j, "auth_time") ? time_member(j, "auth_time") : time_member(idc, "auth_time");
+		g->requested_at = time_member(j, "requested_at");
+		/* fosite scopes may repeat or hold ones this server does not know */
+		g->scope = oidc_scopes_known(NULL);
+		size_t i;
+		json_t *v;
+		json_array_foreach(scope, i, v)
+		{
+			json_t *one = oidc_scopes_known(json_string_value(v));
+			json_array_extend(g->scope, one);
+			json_decref(one);
+		}
+		json_t *dedup = oidc_scopes_known(NULL);
+		json_array_foreach(g->scope, i, v) if (!oidc_scope_has(dedup, json_string_value(v)))
+		        json_array_append(dedup, v);
+		json_decref(g->scope);
+		g->scope = dedup;
 	}
 	json_decref(j);
 	return ok;
@@ -161,8 +219,8 @@ enum sy_err oidc_grant_store(struct store *s, const char *kind, const char *key,
 	return e;
 }
 
-enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key,
-                             struct oidc_grant *g, bool *spent_before)
+enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
+                             bool *spent_before)
 {
 	memset(g, 0, sizeof *g);
 	*spent_before = false;
@@ -200,8 +258,8 @@ enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind,
 	return e ? e : SY_E_NOTFOUND;
 }
 
-enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key,
-                            struct oidc_grant *g, int64_t *expires_at)
+enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
+                            int64_t *expires_at)
 {
 	memset(g, 0, sizeof *g);
 	struct store_stmt *st;
@@ -311,9 +369,9 @@ static enum sy_err access_token(struct http_req *r, struct store *s, const struc
 	if (g->user_id && identity_scope(g->scope))
 		json_array_append_new(aud, json_string(CFG->app_url));
 	char *sub = g->user_id ? (char *)g->user_id : arena_printf(&r->arena, "client-%s", c->id);
-	json_t *claims = json_pack("{s:s, s:s, s:o, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", CFG->app_url, "sub", sub, "aud",
-	                           aud, "client_id", c->id, "scope", oidc_scope_string(&r->arena, g->scope), "scp",
-	                           g->scope, "jti", jti, "iat", (json_int_t)now, "exp", (json_int_t)*exp);
+	json_t *claims = json_pack("{s:s, s:s, s:o, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", CFG->app_url, "sub", sub,
+	                           "aud", aud, "client_id", c->id, "scope", oidc_scope_string(&r->arena, g->scope),
+	                           "scp", g->scope, "jti", jti, "iat", (json_int_t)now, "exp", (json_int_t)*exp);
 	enum sy_err e = sign_claims(&r->arena, "at+jwt", claims, jwt);
 	if (!e)
 		e = oidc_grant_store(s, "access_token", oidc_jwt_signature(*jwt), g, *exp, NULL);

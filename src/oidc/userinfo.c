@@ -92,7 +92,8 @@ enum sy_err oidc_userinfo_handler(struct http_req *r)
 	if (e)
 		return e;
 	if (bearer_token(r, &token))
-		return bearer_error(r, 400, "invalid_request", "Send the access token once, in the header or the body.");
+		return bearer_error(r, 400, "invalid_request",
+		                    "Send the access token once, in the header or the body.");
 	if (!token || !*token)
 		return bearer_error(r, 401, "invalid_request", "No access token was sent.");
 	json_t *claims;
@@ -103,7 +104,8 @@ enum sy_err oidc_userinfo_handler(struct http_req *r)
 	json_decref(claims);
 	struct user u;
 	if (!fit)
-		e = bearer_error(r, 403, "access_denied", "The access token was not granted the openid scope for this server.");
+		e = bearer_error(r, 403, "access_denied",
+		                 "The access token was not granted the openid scope for this server.");
 	else if ((e = user_get(s, &r->arena, g.user_id, &u)) == SY_E_NOTFOUND || (!e && u.disabled))
 		e = bearer_error(r, 401, "invalid_token", "The user account no longer exists or is disabled.");
 	else if (!e)
@@ -136,11 +138,12 @@ static json_t *introspect(struct http_req *r, struct store *s, const struct oidc
 	} else {
 		json_t *aud = claims ? json_incref(json_object_get(claims, "aud")) : json_pack("[s]", client->id);
 		const char *sub = g.user_id ? g.user_id : arena_printf(&r->arena, "client-%s", client->id);
-		out = json_pack("{s:b, s:o, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "active", true, "aud", aud, "client_id",
-		                client->id, "exp", (json_int_t)exp, "iat",
-		                (json_int_t)(claims ? json_integer_value(json_object_get(claims, "iat")) : g.requested_at),
-		                "iss", oidc_config()->app_url, "scope", oidc_scope_string(&r->arena, g.scope), "sub", sub,
-		                "username", sub);
+		out = json_pack(
+		        "{s:b, s:o, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "active", true, "aud", aud, "client_id",
+		        client->id, "exp", (json_int_t)exp, "iat",
+		        (json_int_t)(claims ? json_integer_value(json_object_get(claims, "iat")) : g.requested_at),
+		        "iss", oidc_config()->app_url, "scope", oidc_scope_string(&r->arena, g.scope), "sub", sub,
+		        "username", sub);
 		json_object_set_new(out, "token_type", json_string(claims ? "access_token" : "refresh_token"));
 	}
 	json_decref(claims);
@@ -157,7 +160,8 @@ enum sy_err oidc_introspect_handler(struct http_req *r)
 		return e;
 	if (oidc_form(r, &form)) {
 		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request", "The body must be an application/x-www-form-urlencoded form.");
+		return oidc_token_error(r, 400, "invalid_request",
+		                        "The body must be an application/x-www-form-urlencoded form.");
 	}
 	struct oidc_client c;
 	bool answered, loaded = false;
@@ -203,8 +207,9 @@ static enum sy_err revoke(struct http_req *r, struct store *s, const struct oidc
 	if (access_token_valid(r, s, token, &claims, &g)) {
 		if (strcmp(g.client_id, c->id) == 0) {
 			const char *args[] = {oidc_jwt_signature(token)};
-			e = store_run(s, "UPDATE oauth2_sessions SET active = FALSE WHERE kind = 'access_token' AND key = ?",
-			              args, 1, NULL);
+			e = store_run(
+			        s, "UPDATE oauth2_sessions SET active = FALSE WHERE kind = 'access_token' AND key = ?",
+			        args, 1, NULL);
 		}
 	} else if (!oidc_opaque_check(&r->arena, "pocket_id_rt_", token, &sig) &&
 	           !oidc_grant_find(s, &r->arena, "refresh_token", sig, &g, NULL) && strcmp(g.client_id, c->id) == 0) {
@@ -224,7 +229,8 @@ enum sy_err oidc_revoke_handler(struct http_req *r)
 		return e;
 	if (oidc_form(r, &form)) {
 		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request", "The body must be an application/x-www-form-urlencoded form.");
+		return oidc_token_error(r, 400, "invalid_request",
+		                        "The body must be an application/x-www-form-urlencoded form.");
 	}
 	struct oidc_client c;
 	bool answered;

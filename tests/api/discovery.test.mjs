@@ -122,7 +122,7 @@ test('If-None-Match follows RFC 9110: a list, a weak tag and * also match', asyn
   if (bad.length) assert.fail(`ETag ${etag}:\n${bad.join('\n')}`);
 });
 
-test('the whole document: Pocket ID 2.14\'s members (reference §2.1) less the device flow and PAR, plus RFC 7009 revocation', async () => {
+test('the whole document: Pocket ID 2.14\'s members (reference §2.1) less the device flow, plus RFC 7009 revocation', async () => {
   const { doc } = await getDoc(srv);
   const B = appUrl;
   assert.deepEqual(doc, {
@@ -139,6 +139,7 @@ test('the whole document: Pocket ID 2.14\'s members (reference §2.1) less the d
     issuer: B,
     jwks_uri: `${B}/.well-known/jwks.json`,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    pushed_authorization_request_endpoint: `${B}/api/oidc/par`,
     request_object_signing_alg_values_supported: ['none'],
     request_parameter_supported: true,
     request_uri_parameter_supported: false,
@@ -179,7 +180,7 @@ test('oidcc-discovery-endpoint-verification (Config OP): the checks of conforman
 test('INTERNAL_APP_URL moves the back-channel endpoints, not the front-channel ones', async () => {
   const s = await startServer({ env: { INTERNAL_APP_URL: 'http://internal.example:9999' } });
   const { doc } = await getDoc(s);
-  for (const k of ['token_endpoint', 'userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'jwks_uri']) {
+  for (const k of ['token_endpoint', 'userinfo_endpoint', 'introspection_endpoint', 'revocation_endpoint', 'pushed_authorization_request_endpoint', 'jwks_uri']) {
     assert.ok(doc[k].startsWith('http://internal.example:9999/'), `${k} = ${doc[k]}`);
   }
   for (const k of ['issuer', 'authorization_endpoint', 'end_session_endpoint']) assert.ok(doc[k].startsWith(s.env.APP_URL), `${k} = ${doc[k]}`);

@@ -783,3 +783,136 @@ test('CORS: the token endpoint answers OPTIONS with Access-Control-Allow-Origin 
   assert.equal(res.status, 204);
   assert.equal(res.headers['access-control-allow-origin'], '*');
 });
+
+test('a refresh token Pocket ID issued (fosite row, same ENCRYPTION_KEY) keeps working after a migration', async () => {
+  const { ENCRYPTION_KEY } = await import('./harness.mjs');
+  // reference §2.3: the global secret is HKDF-SHA256(ENCRYPTION_KEY, info "pocketid/fosite_global_secret");
+  // a token is pocket_id_rt_<b64url(32 random)>.<b64url(HMAC-SHA512/256(secret, random))>
+  const secret = Buffer.from(crypto.hkdfSync('sha256', ENCRYPTION_KEY, Buffer.alloc(0), 'pocketid/fosite_global_secret', 32));
+  const raw = crypto.randomBytes(32);
+  const sig = crypto.createHmac('sha512-256', secret).update(raw).digest('base64url');
+  const token = `pocket_id_rt_${raw.toString('base64url')}.${sig}`;
+  const { user } = await newUser();
+  const now = Math.floor(Date.now() / 1000);
+  const t = (s) => (process.env.SY_TEST_DB === 'postgres' ? `to_timestamp(${s})` : String(s));
+  const data = {
+    id: crypto.randomUUID(), requested_at: new Date((now - 600) * 1000).toISOString(), client_id: client.id,
+    requested_scope: ['openid', 'profile', 'groups'], granted_scope: ['openid', 'profile', 'groups'],
+    form: { redirect_uri: [CALLBACK], scope: ['openid profile groups'] },
+    session: { id_token_claims: { auth_time: new Date((now - 600) * 1000).toISOString(), jti: crypto.randomUUID() }, subject: user.id },
+    requested_audience: [], granted_audience: [client.id],
+  };
+  await sql(srv, `INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, active, request_data, expires_at)
+    VALUES (${q(crypto.randomUUID())}, ${t(now - 600)}, 'refresh_token', ${q(sig)}, ${q(crypto.randomUUID())}, ${q(client.id)}, TRUE, ${q(JSON.stringify(data))}, ${t(now + 86400)})`);
+  const res = await tokenRequest(srv, client, { grant_type: 'refresh_token', refresh_token: token });
+  assert.equal(res.status, 200, res.ctx);
+  const id = jwtClaims(res.json.id_token);
+  assert.equal(id.sub, user.id);
+  assert.equal(id.auth_time, now - 600);
+  assert.deepEqual(id.groups, []);
+  assert.equal(res.json.scope, 'openid profile groups');
+  const forged = `pocket_id_rt_${crypto.randomBytes(32).toString('base64url')}.${sig}`;
+  assert.equal((await tokenRequest(srv, client, { grant_type: 'refresh_token', refresh_token: forged })).status, 400, 'the signature must be the HMAC of the token');
+});
+
+/* ---------- pushed authorization requests (RFC 9126) ---------- */
+
+function push(c, params, { auth = 'basic', secret = c.secret } = {}) {
+  const form = Object.fromEntries(authorizeQuery(c, params));
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (auth === 'basic') headers.authorization = `Basic ${Buffer.from(`${c.id}:${secret}`).toString('base64')}`;
+  else if (auth === 'post') form.client_secret = secret;
+  return request(srv.url, '/api/oidc/par', { method: 'POST', headers, body: new URLSearchParams(form).toString() })
+    .then((r) => ({ ...r, json: tryJson(r.body), ctx: `\n${r.status} ${r.body}` }));
+}
+
+test('PAR: 201 with a request_uri and expires_in 90; the flow completes with it; it is single use', async () => {
+  const state = randomState(), nonce = randomState();
+  const pushed = await push(client, { state, nonce, scope: 'openid profile' });
+  assert.equal(pushed.status, 201, pushed.ctx);
+  assert.match(pushed.json.request_uri, /^urn:ietf:params:oauth:request_uri:[A-Za-z0-9_.-]{40,}$/);
+  assert.equal(pushed.json.expires_in, 90);
+  const q = new URLSearchParams({ client_id: client.id, request_uri: pushed.json.request_uri });
+  const res = await finishInteraction(admin, await admin.get(`/authorize?${q}`));
+  const r = redirectOf(res);
+  assert.equal(r.params.state, state, 'the state comes from the pushed request');
+  assert.equal(r.params.scope, 'openid profile');
+  const tok = await exchange(srv, client, r.params.code);
+  assert.equal(jwtClaims(tok.json.id_token).nonce, nonce);
+  const again = redirectOf(await admin.get(`/authorize?${q}`));
+  assert.ok(again.location.startsWith('/interaction/error?'), again.location);
+  assert.match(decodeURIComponent(again.location), /Invalid PAR session/);
+});
+
+test('PAR: response_mode=form_post is taken from the pushed request', async () => {
+  const pushed = await push(client, { response_mode: 'form_post' });
+  const res = await finishInteraction(admin, await admin.get(`/authorize?${new URLSearchParams({ client_id: client.id, request_uri: pushed.json.request_uri })}`));
+  assert.equal(res.status, 200, res.ctx);
+  assert.match(res.text, /name="code"/);
+});
+
+test('PAR: no or wrong client credentials 401; a bad redirect_uri 400 at the push; another client cannot use the request_uri', async () => {
+  assert.equal((await push(client, {}, { secret: 'wrong-secret-000000' })).status, 401);
+  assert.equal((await push(client, {}, { auth: 'none' })).status, 401);
+  const bad = await push(client, { redirect_uri: 'https://evil.example.com/cb' });
+  assert.equal(bad.status, 400, bad.ctx);
+  assert.equal(bad.json.error, 'invalid_request');
+  const badState = await push(client, { state: 'short' });
+  assert.equal(badState.json.error, 'invalid_state');
+  const pushed = await push(client, {});
+  const other = await insertClient(srv);
+  const r = redirectOf(await admin.get(`/authorize?${new URLSearchParams({ client_id: other.id, request_uri: pushed.json.request_uri })}`));
+  assert.ok(r.location.startsWith('/interaction/error?'), r.location);
+});
+
+test('PAR: a public client pushes with PKCE and its client_id alone', async () => {
+  const pub = await insertClient(srv, { isPublic: true, skipConsent: true });
+  const verifier = crypto.randomBytes(40).toString('base64url');
+  const pushed = await push(pub, { code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', client_id: pub.id }, { auth: 'none-with-id' });
+  assert.equal(pushed.status, 201, pushed.ctx);
+  const r = redirectOf(await admin.get(`/authorize?${new URLSearchParams({ client_id: pub.id, request_uri: pushed.json.request_uri })}`));
+  assert.equal((await exchange(srv, pub, r.params.code, { code_verifier: verifier }, { auth: 'none' })).status, 200);
+});
+
+test('PAR-required client: a plain /authorize gets an error at the callback; through PAR it works', async () => {
+  const c = await insertClient(srv, { skipConsent: true });
+  await sql(srv, `UPDATE oidc_clients SET requires_pushed_authorization_requests = TRUE WHERE id = ${q(c.id)}`);
+  const plain = redirectOf(await authorize(admin, c));
+  assert.ok(plain.location.startsWith(CALLBACK), plain.location);
+  assert.equal(plain.params.error, 'invalid_request');
+  const pushed = await push(c, {});
+  const r = redirectOf(await admin.get(`/authorize?${new URLSearchParams({ client_id: c.id, request_uri: pushed.json.request_uri })}`));
+  assert.ok(r.params.code, r.location);
+});
+
+test('PAR: an expired pushed request is refused', async () => {
+  const pushed = await push(client, {});
+  const past = process.env.SY_TEST_DB === 'postgres' ? 'to_timestamp(1)' : '1';
+  await sql(srv, `UPDATE oauth2_sessions SET expires_at = ${past} WHERE kind = 'par'`);
+  const r = redirectOf(await admin.get(`/authorize?${new URLSearchParams({ client_id: client.id, request_uri: pushed.json.request_uri })}`));
+  assert.ok(r.location.startsWith('/interaction/error?'), r.location);
+});
+
+/* ---------- admin preview (reference §1.6) ---------- */
+
+test('GET /api/oidc/clients/:id/preview/:userId: the ID token, access token and userinfo claims; 403 oidc_access_denied for a user the client refuses', async () => {
+  const res = expectStatus(await admin.get(`/api/oidc/clients/${client.id}/preview/${adminUser.id}?scopes=${encodeURIComponent('openid profile email')}`), 200);
+  const { idToken, accessToken, userInfo } = res.json;
+  assert.equal(idToken.sub, adminUser.id);
+  assert.equal(idToken.preferred_username, 'tim');
+  assert.deepEqual(idToken.aud, [client.id]);
+  assert.equal(idToken.type, 'id-token');
+  assert.equal(userInfo.email, 'tim@example.com');
+  assert.equal(userInfo.iss, undefined);
+  assert.deepEqual(accessToken.aud, [client.id, srv.env.APP_URL]);
+  assert.equal(accessToken.scope, 'openid profile email');
+  assert.equal(accessToken.given_name, undefined);
+  const onlyOpenid = expectStatus(await admin.get(`/api/oidc/clients/${client.id}/preview/${adminUser.id}?scopes=openid`), 200).json;
+  assert.equal(onlyOpenid.userInfo.email, undefined);
+  const restricted = await insertClient(srv, { groups: [] });
+  expectStatus(await admin.get(`/api/oidc/clients/${restricted.id}/preview/${adminUser.id}`), 403, 'oidc_access_denied');
+  expectStatus(await admin.get(`/api/oidc/clients/${client.id}/preview/${crypto.randomUUID()}`), 404, 'user_not_found');
+  expectStatus(await admin.get(`/api/oidc/clients/nope/preview/${adminUser.id}`), 404);
+  const { browser } = await newUser();
+  expectStatus(await browser.get(`/api/oidc/clients/${client.id}/preview/${adminUser.id}`), 403, 'forbidden');
+});

@@ -53,6 +53,11 @@ static void hkdf_vectors(void **state)
 	assert_int_equal(hkdf_sha256("test-encryption-key", 19, "pocketid/encrypted_string", out, 32), SY_OK);
 	hex_encode(out, 32, hex);
 	assert_string_equal(hex, "8a08281e815dac248bd216b8ceff063c390f3515475909bfd4380ed640bd854e");
+	/* HMAC-SHA512/256, the MAC of Pocket ID's opaque tokens (vector from Python's hmac module) */
+	const char *msg = "The quick brown fox jumps over the lazy dog";
+	assert_int_equal(hmac_sha512_256("key", 3, msg, strlen(msg), out), SY_OK);
+	hex_encode(out, 32, hex);
+	assert_string_equal(hex, "7fb65e03577da9151a1016e9c2e514d4d48842857f13927f348588173dca6d89");
 }
 
 static void gcm_with_aad(void **state)
