@@ -5,7 +5,8 @@
 #   3. unit tests (cmocka) in the normal and the sanitizer build, against SQLite and
 #      a throw-away PostgreSQL
 #   4. black-box API tests against the real binary (both builds) on SQLite and PostgreSQL
-#   5. the web app in Debian's Chromium (playwright-core)
+#   5. the web app in Debian's Chromium (playwright-core), and real relying parties
+#      (openid-client, Apache + mod_auth_openidc) signing in to it with a passkey
 #   6. every fuzz target replays its seed corpus
 # Ends with the line "N passed, N failed" that CI reads; exits non-zero on any failure.
 set -uo pipefail
@@ -17,6 +18,7 @@ bash scripts/deps.sh --test || exit 1
 bash scripts/web-deps.sh || exit 1
 (cd tests/api && bash ../../scripts/npm-ci.sh) || exit 1
 (cd tests/browser && bash ../../scripts/npm-ci.sh) || exit 1
+(cd tests/rp && bash ../../scripts/npm-ci.sh) || exit 1
 (cd tests/geoip && bash ../../scripts/npm-ci.sh) || echo "tests/geoip: npm ci failed; the real-GeoLite2 test is skipped"
 
 logs=test-logs   # every log of this run; git-ignored
@@ -97,6 +99,17 @@ note "browser tests (Chromium)"
 SYMBOLON_BIN="$root/build/symbolon" node --test --test-timeout=600000 --test-reporter=tap tests/browser/ >$logs/browser.tap 2>&1
 grep -E '^not ok|^# (pass|fail)' $logs/browser.tap
 count_tap $logs/browser.tap
+
+# Real relying parties (openid-client, Apache + mod_auth_openidc) signing in with a passkey.
+for db in sqlite postgres; do
+  [ "$db" = postgres ] && [ -z "${SY_TEST_PG_URL:-}" ] && continue
+  note "relying-party tests ($db)"
+  log="$logs/rp-$db.tap"
+  SYMBOLON_BIN="$root/build/symbolon" SY_TEST_DB=$db \
+    node --test --test-timeout=300000 --test-reporter=tap tests/rp/ >"$log" 2>&1
+  grep -E '^not ok|^# (pass|fail)' "$log"
+  count_tap "$log"
+done
 
 note "fuzz corpora"
 for t in build-fuzz/fuzz/fuzz_*; do

@@ -322,7 +322,7 @@ test('keyboard only, in dark mode: sign in, add, rename and delete passkeys', as
   await screenshot(page, 'account-dark');
 
   // Sign out and back in with the keyboard (the header link is before the content).
-  await tabTo(/^Sign out$/, 10, 'Shift+Tab');
+  await tabTo(/^Sign out$/, 20, 'Shift+Tab');
   await page.keyboard.press('Enter');
   await page.waitForURL(`${base}/logout`);
   await tabTo(/^Sign out$/);
