@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh - throughput, latency and memory of the hot read-only endpoints,
-# passkey logins per second, and the users list with 100,000 users.
+# passkey logins per second, OpenID Connect logins and client_credentials grants per
+# second, and the users list with 100,000 users.
 #
 #   bash bench/run.sh [path-to-symbolon]      (default: build/symbolon; `make bench`)
 #
@@ -9,16 +10,20 @@
 # log written to a file, samples its RSS; then, on a fresh server, drives passkey
 # logins (login/start + login/finish) with bench/passkey_login.c and compares the
 # CPU cost of a login with one ES256 verify + one RS256 sign from `openssl speed`; then
-# (section `users`, bench/users_list.sh) loads 100,000 users into SQLite and PostgreSQL and
-# measures GET /api/users latency (first page, deep pages, sorting, searches).
+# (section `oidc`) on SQLite and on PostgreSQL, complete authorization-code logins
+# (authorize + token + userinfo) and client_credentials grants with bench/oidc_login.c,
+# against RSA-2048 signatures/s from `openssl speed`; then (section `users`,
+# bench/users_list.sh) loads 100,000 users into SQLite and PostgreSQL and measures
+# GET /api/users latency (first page, deep pages, sorting, searches).
 # Checks the targets and writes a Markdown summary to bench/results/latest.md. A
 # missed target is printed, not an exit status: this is a measurement, not a test.
 # See bench/README.md.
 #
-# Knobs (environment): SECTIONS ("endpoints passkey users"), DURATION (10s), WARMUP (2s),
+# Knobs (environment): SECTIONS ("endpoints passkey oidc users"), DURATION (10s), WARMUP (2s),
 # CONNECTIONS (64), THREADS (1), SERVER_CPU (0), CLIENT_CPU (1), SETTLE (3: seconds
 # idle before an RSS sample), MODES ("warn info"), PASSKEY_CONNECTIONS (16),
-# OPENSSL_SECONDS (3); for `users`: USERS (100000), USERS_ENGINES ("sqlite postgres"),
+# OPENSSL_SECONDS (3); for `oidc`: OIDC_ENGINES ("sqlite postgres"), OIDC_CONNECTIONS (16);
+# for `users`: USERS (100000), USERS_ENGINES ("sqlite postgres"),
 # USERS_CONNECTIONS ("1 8").
 set -euo pipefail
 
@@ -33,25 +38,42 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 SETTLE=${SETTLE:-3}
 MODES=${MODES:-warn info}
-SECTIONS=${SECTIONS:-endpoints passkey users}
+SECTIONS=${SECTIONS:-endpoints passkey oidc users}
 PASSKEY_CONNECTIONS=${PASSKEY_CONNECTIONS:-16}
 OPENSSL_SECONDS=${OPENSSL_SECONDS:-3}
+OIDC_ENGINES_GIVEN=${OIDC_ENGINES:+1}
+OIDC_ENGINES=${OIDC_ENGINES:-sqlite postgres}
+OIDC_CONNECTIONS=${OIDC_CONNECTIONS:-16}
+OIDC_API_KEY=symbolon-bench-static-api-key-0123456789 # STATIC_API_KEY: the generator creates its client with it
 HOST=127.0.0.1 # never anything but loopback
 ENDPOINTS=(/.well-known/openid-configuration /.well-known/jwks.json /healthz)
 NAMES=(discovery jwks healthz)
 EXPECT=(200 200 204)
 TARGET_RPS=50000        # discovery and JWKS, one server core
 TARGET_IDLE_KIB=$((8 * 1024))
+TARGET_CC=0.6    # client_credentials grants/s ÷ RSA-2048 signs/s (one signature per grant)
+TARGET_LOGIN=0.4 # complete logins/s ÷ (signs/s ÷ 3): an access and an ID token, and the session signed once
 RESULTS=$ROOT/bench/results
 
 die() { echo "bench: $*" >&2; exit 2; }
 
 has_section() { [[ " $SECTIONS " == *" $1 "* ]]; }
-for s in $SECTIONS; do [[ $s == endpoints || $s == passkey || $s == users ]] || die "unknown section '$s' in SECTIONS"; done
+for s in $SECTIONS; do
+	[[ $s == endpoints || $s == passkey || $s == oidc || $s == users ]] || die "unknown section '$s' in SECTIONS"
+done
 [[ -x $BIN ]] || die "no executable at $BIN (build first: make build, or meson compile -C build)"
 for t in wrk taskset curl; do command -v "$t" >/dev/null || die "$t is not installed"; done
-if has_section passkey; then
-	for t in cc pkg-config openssl; do command -v "$t" >/dev/null || die "$t is not installed (passkey section)"; done
+if has_section passkey || has_section oidc; then
+	for t in cc pkg-config openssl; do command -v "$t" >/dev/null || die "$t is not installed (passkey and oidc sections)"; done
+fi
+if has_section oidc; then
+	for e in $OIDC_ENGINES; do [[ $e == sqlite || $e == postgres ]] || die "unknown engine '$e' in OIDC_ENGINES"; done
+	if [[ " $OIDC_ENGINES " == *" postgres "* ]] && ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+		# asked for: an error; by default: measure SQLite only, and say so
+		[[ -z $OIDC_ENGINES_GIVEN ]] || die "PostgreSQL's server binaries are not installed (postgresql-15)"
+		echo "bench: WARNING: PostgreSQL is not installed (postgresql-15): the oidc section measures SQLite only" >&2
+		OIDC_ENGINES=sqlite
+	fi
 fi
 NCPU=$(nproc)
 if ((NCPU < 2)); then
@@ -64,6 +86,7 @@ TMP=$(mktemp -d /tmp/symbolon-bench.XXXXXX)
 SERVER_PID=
 SAMPLER_PID=
 CHILD_PID=
+PGDIR= # the oidc section's throw-away PostgreSQL, while it runs
 # run a command in the background and wait for it: a signal's trap then runs at
 # once instead of after a 10 s wrk run
 in_bg() {
@@ -94,6 +117,7 @@ cleanup() {
 	[[ -z $CHILD_PID ]] || kill "$CHILD_PID" 2>/dev/null || true
 	stop_sampler
 	stop_server
+	[[ -z $PGDIR ]] || bash "$ROOT/tests/pg.sh" stop "$PGDIR" || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -169,7 +193,7 @@ sampler() {
 	done
 }
 
-start_server() { # start_server MODE -> SERVER_PID, PORT, DIR
+start_server() { # start_server MODE [VAR=VALUE...] -> SERVER_PID, PORT, DIR
 	local mode=$1
 	DIR=$TMP/$mode
 	mkdir -p "$DIR"
@@ -179,7 +203,8 @@ start_server() { # start_server MODE -> SERVER_PID, PORT, DIR
 		# every request comes from 127.0.0.1: the per-IP limits (/api/*, /.well-known/*, login/finish)
 		# would answer 429 after a few hundred requests, and we would measure the refusal
 		DISABLE_RATE_LIMITING=true)
-	[[ $mode == warn || $mode == passkey ]] && envs+=(LOG_LEVEL=warn)
+	[[ $mode == warn || $mode == passkey || $mode == oidc-* ]] && envs+=(LOG_LEVEL=warn)
+	envs+=("${@:2}")
 	# env -i: nothing from the caller's environment (DB_CONNECTION_STRING, ...) leaks in
 	(cd "$DIR" && exec taskset -c "$SERVER_CPU" env -i "${envs[@]}" "$BIN" >"$DIR/server.log" 2>&1) &
 	SERVER_PID=$!
@@ -362,6 +387,85 @@ run_passkey() {
 		"RS256 sign ${P[rsa_sign]}/s); measured/bound ${P[ratio]}" >&2
 }
 
+# ---------------------------------------------------------------- OpenID Connect
+# run_oidc: for each engine of OIDC_ENGINES, a fresh server (and for PostgreSQL a throw-away
+# cluster pinned to the server's CPU), complete logins then client_credentials grants driven by
+# bench/oidc_login.c, then RSA-2048 signatures/s on the same core. Fills O[ENGINE,MODE,KEY] from
+# the generator's RESULT lines, O[ENGINE,rsa_sign] and the derived bounds and ratios.
+declare -A O
+run_oidc() {
+	local gen=$TMP/oidc_login engine
+	# shellcheck disable=SC2046 # pkg-config's flags are words
+	cc -O2 -std=c17 -Wall -Wextra -o "$gen" "$ROOT/bench/oidc_login.c" $(pkg-config --cflags --libs openssl) \
+		-pthread || die "cannot compile bench/oidc_login.c"
+	O[busy_before]=$(machine_busy)
+	O[load]=$(cut -d' ' -f1-3 /proc/loadavg)
+	for engine in $OIDC_ENGINES; do run_oidc_engine "$gen" "$engine"; done
+}
+
+run_oidc_engine() {
+	local gen=$1 engine=$2 db_pid='' mode kv
+	local -a envs=(STATIC_API_KEY="$OIDC_API_KEY") watch
+	if [[ $engine == postgres ]]; then
+		PGDIR=$(mktemp -d /dev/shm/symbolon-oidc-pg.XXXXXX 2>/dev/null || mktemp -d)
+		local pgurl
+		# the postmaster and every backend inherit the server's CPU: the whole server side on one core
+		pgurl=$(taskset -c "$SERVER_CPU" bash "$ROOT/tests/pg.sh" start "$PGDIR") || die "cannot start PostgreSQL"
+		db_pid=$(head -n 1 "$PGDIR/data/postmaster.pid")
+		envs+=(DB_CONNECTION_STRING="$pgurl")
+	fi
+	start_server "oidc-$engine" "${envs[@]}"
+	local url=http://$HOST:$PORT
+	echo "== OIDC on $engine: server pid $SERVER_PID on CPU $SERVER_CPU, port $PORT${db_pid:+, postmaster $db_pid}" >&2
+	taskset -c "$CLIENT_CPU" "$gen" -S -s "$DIR/oidc.state" -K "$OIDC_API_KEY" "$url" \
+		2>"$RESULTS/raw/oidc-$engine-setup.txt" ||
+		{ cat "$RESULTS/raw/oidc-$engine-setup.txt" >&2; die "could not prepare the OIDC client (see above)"; }
+	watch=(-P "$SERVER_PID" -B "$SERVER_CPU")
+	[[ -z $db_pid ]] || watch+=(-D "$db_pid")
+	for mode in login cc; do
+		local out=$RESULTS/raw/oidc-$engine-$mode.txt err=$RESULTS/raw/oidc-$engine-$mode-errors.txt rc=0
+		local -a kvs cmd=("$gen" -m "$mode" -c "$OIDC_CONNECTIONS" -d "$(seconds "$DURATION")"
+			-w "$(seconds "$WARMUP")" -s "$DIR/oidc.state" "${watch[@]}" "$url")
+		echo "   taskset -c $CLIENT_CPU oidc_login ${cmd[*]:1}" >&2
+		in_bg taskset -c "$CLIENT_CPU" "${cmd[@]}" >"$out" 2>"$err" || rc=$?
+		# rc 1: it measured, with errors (reported below); 2: it could not measure
+		((rc <= 1)) || { cat "$out" "$err" >&2; die "the OIDC load generator failed"; }
+		read -r -a kvs < <(awk '$1 == "RESULT" { $1 = ""; print }' "$out")
+		for kv in "${kvs[@]}"; do O[$engine,$mode,${kv%%=*}]=${kv#*=}; done
+		[[ -n ${O[$engine,$mode,rate]:-} ]] || { cat "$out" >&2; die "no RESULT line from the OIDC load generator"; }
+		echo "      $mode: ${O[$engine,$mode,rate]}/s, ${O[$engine,$mode,us_per_op]} µs server-side CPU each" \
+			"(PostgreSQL ${O[$engine,$mode,db_us_per_op]}), p50 ${O[$engine,$mode,p50_ms]} ms," \
+			"p99 ${O[$engine,$mode,p99_ms]} ms, ${O[$engine,$mode,errors]} errors," \
+			"others ${O[$engine,$mode,others]}% of CPU $SERVER_CPU" >&2
+	done
+	stop_server
+	if [[ -n $PGDIR ]]; then bash "$ROOT/tests/pg.sh" stop "$PGDIR"; PGDIR=; fi
+
+	# what the tokens cannot avoid, on the same core with the server stopped: RSA-2048 signatures
+	local speed=$RESULTS/raw/oidc-$engine-openssl-speed.txt
+	echo "   taskset -c $SERVER_CPU openssl speed -seconds $OPENSSL_SECONDS rsa2048" >&2
+	in_bg taskset -c "$SERVER_CPU" openssl speed -seconds "$OPENSSL_SECONDS" rsa2048 >"$speed" 2>/dev/null ||
+		die "openssl speed failed"
+	O[$engine,rsa_sign]=$(awk '/^rsa 2048 bits/ { print $(NF - 1) }' "$speed")
+	[[ -n ${O[$engine,rsa_sign]} ]] || die "cannot parse openssl speed's output ($speed)"
+	local sign=${O[$engine,rsa_sign]}
+	# per operation: the bound (a core doing nothing but its signatures), measured ÷ bound, and the
+	# same from the CPU time alone (what a core spent only on this would do: steadier on a shared VM)
+	O[$engine,cc,bound]=$(awk -v s="$sign" 'BEGIN { printf "%.0f", s }')
+	O[$engine,login,bound]=$(awk -v s="$sign" 'BEGIN { printf "%.0f", s / 3 }')
+	O[$engine,cc,target]=$(awk -v s="$sign" -v t="$TARGET_CC" 'BEGIN { printf "%.0f", s * t }')
+	O[$engine,login,target]=$(awk -v s="$sign" -v t="$TARGET_LOGIN" 'BEGIN { printf "%.0f", s / 3 * t }')
+	for mode in login cc; do
+		O[$engine,$mode,ratio]=$(awk -v r="${O[$engine,$mode,rate]}" -v b="${O[$engine,$mode,bound]}" \
+			'BEGIN { printf "%.2f", r / b }')
+		O[$engine,$mode,cpu_rate]=$(awk -v u="${O[$engine,$mode,us_per_op]}" 'BEGIN { if (u > 0) printf "%.0f", 1e6 / u; else print 0 }')
+		O[$engine,$mode,cpu_ratio]=$(awk -v r="${O[$engine,$mode,cpu_rate]}" -v b="${O[$engine,$mode,bound]}" \
+			'BEGIN { printf "%.2f", r / b }')
+	done
+	echo "      RSA-2048 sign $sign/s: client_credentials ${O[$engine,cc,ratio]} × signs/s (target $TARGET_CC)," \
+		"logins ${O[$engine,login,ratio]} × signs/s ÷ 3 (target $TARGET_LOGIN)" >&2
+}
+
 # ---------------------------------------------------------------- run
 mkdir -p "$RESULTS/raw"
 rm -f "$RESULTS"/raw/*.txt "$RESULTS"/raw/*.log # raw output of this run only
@@ -386,6 +490,7 @@ if has_section endpoints; then
 	for mode in $MODES; do run_mode "$mode"; done
 fi
 has_section passkey && run_passkey
+has_section oidc && run_oidc
 if has_section users; then
 	# its own script (also usable alone): a Markdown section on stdout, progress on stderr
 	in_bg env USERS="${USERS:-100000}" ENGINES="${USERS_ENGINES:-}" CONNECTIONS="${USERS_CONNECTIONS:-1 8}" \
@@ -425,6 +530,7 @@ report() {
 	echo "- Machine busy before the run (all CPUs, 1 s): ${BUSY_BEFORE}%; load average (1, 5, 15 min): $LOAD_BEFORE"
 	has_section endpoints && report_endpoints
 	has_section passkey && report_passkey
+	has_section oidc && report_oidc
 	if has_section users; then
 		echo
 		# without its target lines and the blank lines they leave at the end
@@ -435,6 +541,7 @@ report() {
 	echo
 	has_section endpoints && targets_endpoints
 	has_section passkey && targets_passkey
+	has_section oidc && targets_oidc
 	has_section users && grep -E '^- (PASS|FAIL):' "$TMP/users.md"
 	echo
 	echo "Raw output: bench/results/raw/. Figures vary by about ±10% from run to run on a shared VM; see bench/README.md."
@@ -574,6 +681,75 @@ report_passkey() {
 		echo "Note: the server's core was only ${P[server_busy]}% busy: it waited (I/O such as SQLite's fsync, a lock)"
 		echo "or the generator was the limit; logins/s is then below what the core could do."
 	fi
+}
+
+oidc_op_label() { if [[ $1 == cc ]]; then echo "client_credentials grants"; else echo "complete logins"; fi; }
+
+report_oidc() {
+	echo
+	echo "## OpenID Connect, RS256 (server and its database on 1 core, keep-alive, $OIDC_CONNECTIONS connections)"
+	echo
+	echo '```'
+	echo "cd \$(mktemp -d) && taskset -c $SERVER_CPU env -i ENCRYPTION_KEY=... PORT=\$PORT HOST=$HOST \\"
+	echo "    APP_URL=http://localhost:\$PORT APP_ENV=production LOG_LEVEL=warn DISABLE_RATE_LIMITING=true \\"
+	echo "    STATIC_API_KEY=... [DB_CONNECTION_STRING=postgres://...] $BIN"
+	echo "cc -O2 -o oidc_login bench/oidc_login.c \$(pkg-config --cflags --libs openssl) -pthread"
+	echo "taskset -c $CLIENT_CPU oidc_login -S -s state -K \$STATIC_API_KEY http://$HOST:\$PORT   # setup, client, secret"
+	echo "taskset -c $CLIENT_CPU oidc_login -m login -c $OIDC_CONNECTIONS -d $(seconds "$DURATION") -w $(seconds "$WARMUP") -s state -P \$SERVER_PID -B $SERVER_CPU [-D \$POSTMASTER_PID] http://$HOST:\$PORT"
+	echo "taskset -c $CLIENT_CPU oidc_login -m cc    -c $OIDC_CONNECTIONS -d $(seconds "$DURATION") -w $(seconds "$WARMUP") -s state -P \$SERVER_PID -B $SERVER_CPU [-D \$POSTMASTER_PID] http://$HOST:\$PORT"
+	echo "taskset -c $SERVER_CPU openssl speed -seconds $OPENSSL_SECONDS rsa2048    # server stopped"
+	echo '```'
+	echo
+	echo "A login is GET /authorize (signed in, consent skipped, PKCE S256) → 302 with a code, POST /api/oidc/token"
+	echo "(authorization_code, client_secret_basic, code_verifier) → 200 with access and ID tokens, GET /api/oidc/userinfo"
+	echo "→ 200 with the user's sub. A grant is POST /api/oidc/token with grant_type=client_credentials. Server CPU"
+	echo "includes PostgreSQL's processes (postmaster and backends, pinned to the server's core)."
+	echo
+	echo "| engine | operation | per s | p50 ms | p90 ms | p99 ms | errors (warm-up) | server CPU µs each | of which PostgreSQL | server side busy | others on CPU $SERVER_CPU | generator CPU | RSA-2048 sign/s | bound/s | per s ÷ bound | CPU-only ÷ bound |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	local engine mode noisy=0 errs=0
+	for engine in $OIDC_ENGINES; do
+		for mode in login cc; do
+			local k=$engine,$mode
+			echo "| $engine | $(oidc_op_label "$mode") | ${O[$k,rate]} | ${O[$k,p50_ms]} | ${O[$k,p90_ms]} | ${O[$k,p99_ms]} | ${O[$k,errors]} (${O[$k,warmup_errors]}) | ${O[$k,us_per_op]} | ${O[$k,db_us_per_op]} | ${O[$k,server_busy]}% | ${O[$k,others]}% | ${O[$k,client_busy]}% | ${O[$engine,rsa_sign]} | ${O[$k,bound]} | **${O[$k,ratio]}** | ${O[$k,cpu_ratio]} |"
+			((O[$k,others] <= 10)) || noisy=1
+			errs=$((errs + O[$k,errors] + O[$k,warmup_errors]))
+		done
+	done
+	echo
+	echo "Bound: what a core doing nothing but the signatures would do, from \`openssl speed\` on CPU $SERVER_CPU right after"
+	echo "that engine's runs ($(openssl version | awk '{ print $1, $2 }')): RSA-2048 signs/s for a grant (one access token),"
+	echo "signs/s ÷ 3 for a login (an access token and an ID token, and its share of signing the session)."
+	echo "CPU-only: 10⁶ ÷ server CPU µs each, what a core spent only on this would do, ÷ the bound; it barely"
+	echo "moves when other processes take the core, where per s does."
+	echo "Machine busy before the section: ${O[busy_before]}%; load average (1, 5, 15 min): ${O[load]}."
+	if ((errs > 0)); then
+		echo
+		echo "**Errors: $errs.** Failed logins and grants are not counted; see bench/results/raw/oidc-*.txt and"
+		echo "oidc-*-errors.txt. The throughput of a row with errors is not a valid figure."
+	fi
+	if ((noisy || O[busy_before] > 10)); then
+		echo
+		echo "**Warning: unreliable run.** Other processes took more than 10% of the server's core during at least"
+		echo "one run (or the machine was busy before it); per s is then below what the core could do. Re-run on an"
+		echo "otherwise idle machine, or compare the CPU-only column."
+	fi
+}
+
+targets_oidc() {
+	local engine ok
+	for engine in $OIDC_ENGINES; do
+		ok=$(awk -v r="${O[$engine,cc,rate]}" -v t="${O[$engine,cc,target]}" -v e="${O[$engine,cc,errors]}" \
+			'BEGIN { print (r >= t && e == 0) ? 1 : 0 }')
+		echo "- $(pass "$ok"): $engine, client_credentials grants ≥ $TARGET_CC × RSA-2048 signs/s on one core" \
+			"(${O[$engine,cc,target]}/s of ${O[$engine,rsa_sign]}, with no errors): ${O[$engine,cc,rate]}/s," \
+			"${O[$engine,cc,ratio]} ×, ${O[$engine,cc,errors]} errors (CPU-only ${O[$engine,cc,cpu_ratio]} ×)"
+		ok=$(awk -v r="${O[$engine,login,rate]}" -v t="${O[$engine,login,target]}" -v e="${O[$engine,login,errors]}" \
+			'BEGIN { print (r >= t && e == 0) ? 1 : 0 }')
+		echo "- $(pass "$ok"): $engine, complete logins ≥ $TARGET_LOGIN × (RSA-2048 signs/s ÷ 3) on one core" \
+			"(${O[$engine,login,target]}/s of ${O[$engine,login,bound]}, with no errors): ${O[$engine,login,rate]}/s," \
+			"${O[$engine,login,ratio]} ×, ${O[$engine,login,errors]} errors (CPU-only ${O[$engine,login,cpu_ratio]} ×)"
+	done
 }
 
 report >"$RESULTS/latest.md"
