@@ -135,11 +135,13 @@ int app_serve(const struct sy_config *cfg)
 		http_ratelimit_setup(!cfg->disable_rate_limiting && strcmp(cfg->app_env, "test") != 0);
 		store_thread_setup(cfg->db_connection_string);
 		geoip_setup(cfg);
+		oidc_federated_start();
 		auth_janitor_start(cfg->audit_log_retention_days);
 		size_t n;
 		struct http_route *routes = all_routes(&n);
 		e = http_serve(cfg, routes, n, err, sizeof err);
 		auth_janitor_stop();
+		oidc_federated_stop();
 		geoip_stop();
 		free(routes);
 	}

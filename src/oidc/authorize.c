@@ -316,80 +316,91 @@ const char *oidc_id_token_subject(struct http_req *r, const char *jwt, json_t **
 
 /* ---- consent ---- */
 
-enum sy_err oidc_consent_covers(struct store *s, const char *user_id, const char *client_id, const json_t *scope,
-                                bool *covers)
+enum sy_err oidc_consent_get(struct store *s, const char *user_id, const char *client_id, struct oidc_consent *out)
 {
-	*covers = false;
+	memset(out, 0, sizeof *out);
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(
-	        s, "SELECT scope FROM user_authorized_oidc_clients WHERE user_id = ? AND client_id = ?", &st);
+	enum sy_err e = store_prepare(s,
+	                              "SELECT scope, epoch(last_used_at) FROM user_authorized_oidc_clients "
+	                              "WHERE user_id = ? AND client_id = ?",
+	                              &st);
 	if (e)
 		return e;
 	store_bind_text(st, 1, user_id);
 	store_bind_text(st, 2, client_id);
 	bool row;
 	if (!(e = store_step(st, &row)) && row) {
-		json_t *given = json_loads(store_col_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
-		size_t i;
-		json_t *v;
-		*covers = json_is_array(given);
-		json_array_foreach(scope, i, v) *covers = *covers && oidc_scope_has(given, json_string_value(v));
-		json_decref(given);
+		out->exists = true;
+		out->scope = json_loads(store_col_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
+		out->last_used = store_col_int(st, 1);
 	}
 	store_finalize(st);
+	if (!json_is_array(out->scope)) {
+		json_decref(out->scope);
+		out->scope = json_array();
+	}
 	return e;
 }
 
-/* Records (or widens) the consent and its last use; audits the authorization. */
-static enum sy_err consent_record(struct http_req *r, struct store *s, const struct oidc_request *q,
-                                  const char *user_id)
+bool oidc_consent_covers(const struct oidc_consent *c, const json_t *scope)
 {
-	struct store_stmt *st;
-	enum sy_err e = store_prepare(
-	        s, "SELECT scope FROM user_authorized_oidc_clients WHERE user_id = ? AND client_id = ?", &st);
-	if (e)
-		return e;
-	store_bind_text(st, 1, user_id);
-	store_bind_text(st, 2, q->client.id);
-	bool row;
-	json_t *scope = NULL;
-	if (!(e = store_step(st, &row)) && row)
-		scope = json_loads(store_col_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
-	store_finalize(st);
-	if (e)
-		return e;
-	bool is_new = !row;
-	if (!json_is_array(scope)) {
-		json_decref(scope);
-		scope = json_array();
-	}
 	size_t i;
 	json_t *v;
-	json_array_foreach(q->scope, i, v) if (!oidc_scope_has(scope, json_string_value(v)))
-	        json_array_append(scope, v);
-	char *text = json_dumps(scope, JSON_COMPACT);
-	json_decref(scope);
-	char now[24];
-	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
-	const char *args[] = {text, user_id, q->client.id, now};
-	e = store_run(s,
-	              "INSERT INTO user_authorized_oidc_clients (scope, user_id, client_id, last_used_at) "
-	              "VALUES (?, ?, ?, ts(CAST(? AS BIGINT))) ON CONFLICT (user_id, client_id) DO UPDATE "
-	              "SET scope = excluded.scope, last_used_at = excluded.last_used_at",
-	              args, 4, NULL);
-	free(text);
+	bool covers = c->exists;
+	json_array_foreach(scope, i, v) covers = covers && oidc_scope_has(c->scope, json_string_value(v));
+	return covers;
+}
+
+void oidc_consent_clear(struct oidc_consent *c)
+{
+	json_decref(c->scope);
+	c->scope = NULL;
+}
+
+#define LAST_USED_STEP 60 /* seconds: "last used" is a hint, not a write per sign-in */
+
+/* Records (or widens) the consent and its last use; audits the authorization. */
+static enum sy_err consent_record(struct http_req *r, struct store *s, const struct oidc_request *q,
+                                  const char *user_id, const struct oidc_consent *known)
+{
+	struct oidc_consent loaded;
+	enum sy_err e = SY_OK;
+	if (!known && (e = oidc_consent_get(s, user_id, q->client.id, &loaded)))
+		return e;
+	const struct oidc_consent *c = known ? known : &loaded;
+	int64_t now = time(NULL);
+	if (!oidc_consent_covers(c, q->scope) || now - c->last_used >= LAST_USED_STEP) {
+		json_t *scope = json_deep_copy(c->scope);
+		size_t i;
+		json_t *v;
+		json_array_foreach(q->scope, i, v) if (!oidc_scope_has(scope, json_string_value(v)))
+		        json_array_append(scope, v);
+		char *text = json_dumps(scope, JSON_COMPACT);
+		json_decref(scope);
+		char when[24];
+		snprintf(when, sizeof when, "%lld", (long long)now);
+		const char *args[] = {text, user_id, q->client.id, when};
+		e = store_run(s,
+		              "INSERT INTO user_authorized_oidc_clients (scope, user_id, client_id, last_used_at) "
+		              "VALUES (?, ?, ?, ts(CAST(? AS BIGINT))) ON CONFLICT (user_id, client_id) DO UPDATE "
+		              "SET scope = excluded.scope, last_used_at = excluded.last_used_at",
+		              args, 4, NULL);
+		free(text);
+	}
 	if (!e)
-		audit_record(r, s, is_new ? "NEW_CLIENT_AUTHORIZATION" : "CLIENT_AUTHORIZATION", user_id,
+		audit_record(r, s, c->exists ? "CLIENT_AUTHORIZATION" : "NEW_CLIENT_AUTHORIZATION", user_id,
 		             json_pack("{s:s}", "clientName", q->client.name ? q->client.name : q->client.id));
+	if (!known)
+		oidc_consent_clear(&loaded);
 	return e;
 }
 
 /* ---- the code ---- */
 
 static enum sy_err issue_code(struct http_req *r, struct store *s, struct oidc_request *q, const struct session *me,
-                              int64_t auth_time)
+                              int64_t auth_time, const struct oidc_consent *consent)
 {
-	enum sy_err e = consent_record(r, s, q, me->user.id);
+	enum sy_err e = consent_record(r, s, q, me->user.id, consent);
 	char *code, *sig, request_id[37];
 	if (e || (e = oidc_opaque_new(&r->arena, "pocket_id_ac_", &code, &sig)))
 		return e;
@@ -410,7 +421,8 @@ static enum sy_err issue_code(struct http_req *r, struct store *s, struct oidc_r
 	};
 	if (g.code_challenge && !g.code_challenge_method)
 		g.code_challenge_method = "plain";
-	if ((e = oidc_grant_store(s, "authorize_code", sig, &g, now + CODE_TTL, NULL)))
+	struct oidc_grant_row row = {"authorize_code", sig, &g, now + CODE_TTL, NULL};
+	if ((e = oidc_grants_store(s, &row, 1)))
 		return e;
 	json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "scope", oidc_scope_string(&r->arena, q->scope),
 	                      "state", q->state, "iss", oidc_config()->app_url);
@@ -444,9 +456,10 @@ static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_re
 		if (strcmp(sub, me->user.id) != 0)
 			n.select_account = true;
 	}
-	if (!(q->prompt & PROMPT_CONSENT) && !q->client.skip_consent &&
-	    (e = oidc_consent_covers(s, me->user.id, q->client.id, q->scope, &covers)))
+	struct oidc_consent consent;
+	if ((e = oidc_consent_get(s, me->user.id, q->client.id, &consent)))
 		return e;
+	covers = oidc_consent_covers(&consent, q->scope);
 	n.consent = (q->prompt & PROMPT_CONSENT) || (!q->client.skip_consent && !covers);
 	int64_t now = time(NULL), auth_time = me->iat;
 	n.reauthenticate = (q->prompt & PROMPT_LOGIN) || q->client.requires_reauthentication ||
@@ -456,22 +469,19 @@ static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_re
 		n.reauthenticate = false;
 		auth_time = now;
 	}
-	if (q->prompt & PROMPT_NONE) {
-		if (n.select_account)
-			return client_error(r, q, "account_selection_required", "Choosing an account needs the user.");
-		if (n.reauthenticate)
-			return client_error(r, q, "login_required", "The user must sign in again.");
-		if (n.consent)
-			return client_error(r, q, "consent_required",
-			                    "The user has not consented to this application.");
-	}
-	if (n.select_account || n.reauthenticate || n.consent) {
-		char id[37];
-		if ((e = oidc_interaction_create(s, q, me->user.id, &n, id)))
-			return e;
-		return to_interaction(r, id);
-	}
-	return issue_code(r, s, q, me, auth_time);
+	char id[37];
+	if ((q->prompt & PROMPT_NONE) && n.select_account)
+		e = client_error(r, q, "account_selection_required", "Choosing an account needs the user.");
+	else if ((q->prompt & PROMPT_NONE) && n.reauthenticate)
+		e = client_error(r, q, "login_required", "The user must sign in again.");
+	else if ((q->prompt & PROMPT_NONE) && n.consent)
+		e = client_error(r, q, "consent_required", "The user has not consented to this application.");
+	else if (n.select_account || n.reauthenticate || n.consent)
+		e = (e = oidc_interaction_create(s, q, me->user.id, &n, id)) ? e : to_interaction(r, id);
+	else
+		e = issue_code(r, s, q, me, auth_time, &consent);
+	oidc_consent_clear(&consent);
+	return e;
 }
 
 /* Back from /interaction: the steps done, the same person signed in. */
@@ -523,7 +533,7 @@ static enum sy_err resume(struct http_req *r, struct store *s, const char *id, b
 		goto out;
 	}
 	if (!e)
-		e = issue_code(r, s, &q, &me, ix.reauthenticated_at ? ix.reauthenticated_at : me.iat);
+		e = issue_code(r, s, &q, &me, ix.reauthenticated_at ? ix.reauthenticated_at : me.iat, NULL);
 out:
 	oidc_request_clear(&q);
 	return e;

@@ -58,56 +58,51 @@ static void merge_group_value(json_t *claims, json_t *seen_lists, const char *ke
 	json_object_set(claims, key, json_array_size(list) == 1 ? json_array_get(list, 0) : list);
 }
 
-/* The custom claims of a user: their own, then their groups' for keys they do
- * not set themselves (groups in name order). */
-static json_t *custom_claims(struct store *s, const char *user_id)
-{
-	json_t *claims = json_object(), *lists = json_object();
-	struct store_stmt *st;
-	if (!store_prepare(s,
-	                   "SELECT c.key, c.value, 0, '' FROM custom_claims c WHERE c.user_id = ? "
-	                   "UNION ALL SELECT c.key, c.value, 1, g.name FROM custom_claims c "
-	                   "JOIN user_groups g ON g.id = c.user_group_id "
-	                   "JOIN user_groups_users m ON m.user_group_id = g.id WHERE m.user_id = ? "
-	                   "ORDER BY 3, 4, 1",
-	                   &st)) {
-		store_bind_text(st, 1, user_id);
-		store_bind_text(st, 2, user_id);
-		json_t *own = json_object();
-		bool row;
-		while (!store_step(st, &row) && row) {
-			const char *key = store_col_text(st, 0);
-			json_t *v = claim_value(store_col_text(st, 1));
-			if (store_col_int(st, 2) == 0) {
-				json_object_set(claims, key, v);
-				json_object_set_new(own, key, json_true());
-			} else if (!json_object_get(own, key)) {
-				merge_group_value(claims, lists, key, v);
-			}
-			json_decref(v);
-		}
-		store_finalize(st);
-		json_decref(own);
-	}
-	json_decref(lists);
-	return claims;
-}
+#define OWN_CLAIMS "SELECT 0, c.key, c.value, '' FROM custom_claims c WHERE c.user_id = ?"
+#define GROUP_CLAIMS                                                                                                   \
+	"SELECT 1, c.key, c.value, g.name FROM custom_claims c JOIN user_groups g ON g.id = c.user_group_id "          \
+	"JOIN user_groups_users m ON m.user_group_id = g.id WHERE m.user_id = ?"
+#define GROUP_NAMES                                                                                                    \
+	"SELECT 2, '', '', g.name FROM user_groups g JOIN user_groups_users m ON m.user_group_id = g.id "              \
+	"WHERE m.user_id = ?"
+#define CLAIMS_ORDER " ORDER BY 1, 4, 2"
 
-static json_t *group_names(struct store *s, const char *user_id)
+/* What the scopes need from the database, in one query: the custom claims
+ * (the user's own, then their groups' for keys they do not set themselves,
+ * groups in name order) and the group names. */
+static void read_claims(struct store *s, const char *user_id, bool custom, bool groups, json_t *claims, json_t *names)
 {
-	json_t *names = json_array();
+	const char *sql = custom && groups
+	                          ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS " UNION ALL " GROUP_NAMES CLAIMS_ORDER
+	                  : custom ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS CLAIMS_ORDER
+	                           : GROUP_NAMES CLAIMS_ORDER;
 	struct store_stmt *st;
-	if (store_prepare(s,
-	                  "SELECT g.name FROM user_groups g JOIN user_groups_users m ON m.user_group_id = g.id "
-	                  "WHERE m.user_id = ? ORDER BY g.name",
-	                  &st))
-		return names;
-	store_bind_text(st, 1, user_id);
+	if ((!custom && !groups) || store_prepare(s, sql, &st))
+		return;
+	int nparams = (custom ? 2 : 0) + (groups ? 1 : 0);
+	for (int i = 1; i <= nparams; i++)
+		store_bind_text(st, i, user_id);
+	json_t *own = json_object(), *lists = json_object();
 	bool row;
-	while (!store_step(st, &row) && row)
-		json_array_append_new(names, json_string(store_col_text(st, 0)));
+	while (!store_step(st, &row) && row) {
+		int kind = (int)store_col_int(st, 0);
+		const char *key = store_col_text(st, 1);
+		if (kind == 2) {
+			json_array_append_new(names, json_string(store_col_text(st, 3)));
+			continue;
+		}
+		json_t *v = claim_value(store_col_text(st, 2));
+		if (kind == 0) {
+			json_object_set(claims, key, v);
+			json_object_set_new(own, key, json_true());
+		} else if (!json_object_get(own, key)) {
+			merge_group_value(claims, lists, key, v);
+		}
+		json_decref(v);
+	}
 	store_finalize(st);
-	return names;
+	json_decref(own);
+	json_decref(lists);
 }
 
 /* Pocket ID's `name`: "First Last" trimmed, else the display name, else the username. */
@@ -122,17 +117,16 @@ static char *full_name(struct arena *a, const struct user *u)
 
 json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, const json_t *scope)
 {
-	json_t *c = json_object();
-	if (oidc_scope_has(scope, "profile")) {
-		json_t *custom = custom_claims(s, u->id);
-		json_object_update(c, custom);
-		json_decref(custom);
+	json_t *c = json_object(), *names = json_array();
+	bool profile = oidc_scope_has(scope, "profile"), groups = oidc_scope_has(scope, "groups");
+	read_claims(s, u->id, profile, groups, c, names);
+	if (profile) {
 		/* the standard claims win over custom ones of the same name */
-		json_t *std = json_pack(
-		        "{s:s, s:s, s:s, s:s, s:s, s:s}", "given_name", u->first_name ? u->first_name : "",
-		        "family_name", u->last_name ? u->last_name : "", "name", full_name(a, u), "display_name",
-		        u->display_name ? u->display_name : "", "preferred_username", u->username, "picture",
-		        arena_printf(a, "%s/api/users/%s/profile-picture.png", oidc_config()->app_url, u->id));
+		json_t *std = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "given_name", u->first_name ? u->first_name : "",
+		                        "family_name", u->last_name ? u->last_name : "", "name", full_name(a, u),
+		                        "display_name", u->display_name ? u->display_name : "", "preferred_username",
+		                        u->username, "picture",
+		                        arena_printf(a, "%s/api/users/%s/profile-picture.png", oidc_config()->app_url, u->id));
 		json_object_update(c, std);
 		json_decref(std);
 	}
@@ -140,8 +134,9 @@ json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, cons
 		json_object_set_new(c, "email", json_string(u->email));
 		json_object_set_new(c, "email_verified", json_boolean(u->email_verified));
 	}
-	if (oidc_scope_has(scope, "groups"))
-		json_object_set_new(c, "groups", group_names(s, u->id));
+	if (groups)
+		json_object_set(c, "groups", names);
+	json_decref(names);
 	json_object_set_new(c, "sub", json_string(u->id));
 	return c;
 }

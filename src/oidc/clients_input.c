@@ -227,5 +227,7 @@ enum sy_err oidc_admin_read_input(struct http_req *r, const json_t *body, bool c
 		r->err_details = NULL;
 		return http_fail(r, SY_E_BODY, "invalid_request_body", "Request body is invalid");
 	}
+	if (!failed) /* the keys are then ready for the client's first assertion */
+		oidc_federated_prefetch(in->federated);
 	return failed ? SY_E_INVALID : SY_OK;
 }

@@ -204,11 +204,12 @@ static enum sy_err bind_user(struct store *s, struct oidc_interaction *ix, const
 	const char *prompt = oidc_param(ix->params, "prompt");
 	bool forced = prompt && strstr(prompt, "consent");
 	json_t *scope = oidc_scopes_known(oidc_param(ix->params, "scope"));
-	bool covers = false;
+	struct oidc_consent consent = {0};
 	if (!forced && !c->skip_consent)
-		e = oidc_consent_covers(s, me->user.id, c->id, scope, &covers);
+		e = oidc_consent_get(s, me->user.id, c->id, &consent);
+	ix->needs.consent = forced || (!c->skip_consent && !oidc_consent_covers(&consent, scope));
+	oidc_consent_clear(&consent);
 	json_decref(scope);
-	ix->needs.consent = forced || (!c->skip_consent && !covers);
 	long max_age;
 	const char *ma = oidc_param(ix->params, "max_age");
 	if (ma && !parse_long(ma, 0, 1000000000L, &max_age) && time(NULL) - me->iat > max_age)

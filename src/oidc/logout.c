@@ -33,11 +33,10 @@ static enum sy_err read_params(struct http_req *r, json_t **out)
 
 static bool has_consent(struct store *s, const char *user_id, const char *client_id)
 {
-	bool covers = false;
-	json_t *none = json_array();
-	enum sy_err e = oidc_consent_covers(s, user_id, client_id, none, &covers);
-	json_decref(none);
-	return !e && covers;
+	struct oidc_consent c;
+	bool exists = !oidc_consent_get(s, user_id, client_id, &c) && c.exists;
+	oidc_consent_clear(&c);
+	return exists;
 }
 
 /* The tokens this ID token came with (same jti, same user and client): the

@@ -84,9 +84,16 @@ struct oidc_grant {
 };
 json_t *oidc_grant_json(const struct oidc_grant *g);
 void oidc_grant_clear(struct oidc_grant *g);
-/* A row of oauth2_sessions: kind "authorize_code", "access_token" or "refresh_token". */
-enum sy_err oidc_grant_store(struct store *s, const char *kind, const char *key, const struct oidc_grant *g,
-                             int64_t expires_at, const char *access_sig) SY_WARN_UNUSED;
+/* A row of oauth2_sessions: kind "authorize_code", "access_token" or
+ * "refresh_token", key the token's signature. */
+struct oidc_grant_row {
+	const char *kind, *key;
+	const struct oidc_grant *g;
+	int64_t expires_at;
+	const char *access_sig; /* for a refresh token: its access token's signature */
+};
+/* Inserts one or two rows in one statement. */
+enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows, size_t n) SY_WARN_UNUSED;
 /* Marks an active, unexpired row spent and reads it. SY_E_NOTFOUND when there
  * is none; *spent_before then tells a replay of a spent one (g->request_id
  * set, so that the caller can revoke its family). */
@@ -219,9 +226,17 @@ enum sy_err oidc_respond(struct http_req *r, const char *redirect_uri, const cha
 /* The subject of an ID token this server issued (expiry ignored), else NULL;
  * *claims (if asked) gets its claims. */
 const char *oidc_id_token_subject(struct http_req *r, const char *jwt, json_t **claims);
-/* Whether the user's stored consent for the client covers every scope. */
-enum sy_err oidc_consent_covers(struct store *s, const char *user_id, const char *client_id, const json_t *scope,
-                                bool *covers) SY_WARN_UNUSED;
+/* A user's consent to a client (user_authorized_oidc_clients). */
+struct oidc_consent {
+	bool exists;
+	json_t *scope; /* the consented scopes, an array (owned) */
+	int64_t last_used;
+};
+enum sy_err oidc_consent_get(struct store *s, const char *user_id, const char *client_id,
+                             struct oidc_consent *out) SY_WARN_UNUSED;
+/* Whether it exists and covers every scope given. */
+bool oidc_consent_covers(const struct oidc_consent *c, const json_t *scope);
+void oidc_consent_clear(struct oidc_consent *c);
 
 /* interaction.c: requests waiting for the person (interaction_sessions) and
  * the API of the /interaction page (reference §1.1). */
@@ -250,6 +265,9 @@ enum sy_err oidc_interaction_cancel_handler(struct http_req *r);
 enum sy_err oidc_token_handler(struct http_req *r);
 /* An RFC 6749 §5.2 error: JSON, no-store; 401 adds WWW-Authenticate. */
 enum sy_err oidc_token_error(struct http_req *r, int status, const char *error, const char *description);
+/* The store and the form body of a protocol POST; a body that is not a form
+ * is answered 400 invalid_request (*answered). */
+enum sy_err oidc_form_request(struct http_req *r, struct store **s, json_t **form, bool *answered) SY_WARN_UNUSED;
 /* An application/x-www-form-urlencoded body as an object of strings. */
 enum sy_err oidc_form(struct http_req *r, json_t **out) SY_WARN_UNUSED;
 /* An "Authorization: Basic" value: RFC 6749 §2.3.1 form-encoded id and
@@ -284,5 +302,42 @@ enum sy_err oidc_par_take(struct store *s, const char *request_uri, const char *
 
 /* preview.c: the claims a client would get for a user (admin, reference §1.6). */
 enum sy_err oidc_preview_handler(struct http_req *r);
+
+/* federated.c: federated client credentials, JWT client assertions
+ * (reference §2.5, RFC 7523 §2.2, §3), with the issuers' keys in a
+ * process-wide cache that a worker thread fills (the design is in the file). */
+/* client_assertion_type jwt-bearer and client_assertion (client_id optional:
+ * the JWT's sub by default), checked against the client's federated identity
+ * whose issuer is the JWT's iss: signature with that issuer's keys, sub, aud
+ * (the identity's audience, else APP_URL or the token endpoint), exp (30 s of
+ * skew), nbf and iat, and with replayProtection a jti used once. Answers
+ * itself (*answered): 400 invalid_request with a client secret too, 401
+ * invalid_client with the reason otherwise (keys not cached yet: "being
+ * fetched", with Retry-After: 1). On success c is loaded (oidc_client_clear). */
+enum sy_err oidc_client_assertion_authenticate(struct http_req *r, struct store *s, const json_t *form,
+                                               struct oidc_client *c, bool *answered) SY_WARN_UNUSED;
+/* The same for an assertion sent as a bearer token with a client_id
+ * (introspection, reference §2.10 (c)). */
+enum sy_err oidc_client_assertion_bearer(struct http_req *r, struct store *s, const char *assertion,
+                                         const char *client_id, struct oidc_client *c, bool *answered) SY_WARN_UNUSED;
+/* Asks the worker to fetch (again) the keys of these identities (an array of
+ * {issuer, jwks, ...}) now; never waits. For a saved client. */
+void oidc_federated_prefetch(const json_t *identities);
+/* Starts the worker, which fetches the keys of every client's identities at
+ * once and re-reads the clients hourly; stop joins it and empties the cache.
+ * Needs store_thread_setup and curl_global_init first. */
+void oidc_federated_start(void);
+void oidc_federated_stop(void);
+/* A JWKS document's signing keys (use "sig" or none; others skipped), into a
+ * new array (oidc_jwks_free); an RSA key without alg serves RS256, RS384 and
+ * RS512. SY_E_INVALID when it is not {"keys": [...]}, has more than 64 keys or
+ * none we can use. */
+enum sy_err oidc_jwks_parse(const char *doc, size_t n, struct jws_key **keys, size_t *nkeys) SY_WARN_UNUSED;
+void oidc_jwks_free(struct jws_key *keys, size_t nkeys);
+/* Seconds until a JWKS is fetched again: Cache-Control max-age clamped to
+ * 15 min .. 24 h; 15 min without one, or with no-cache or no-store. */
+long oidc_jwks_refresh_secs(const char *cache_control);
+/* Whether a JWKS URL may be fetched: https, or http to localhost, 127/8 or [::1]. */
+bool oidc_jwks_url_allowed(const char *url);
 
 #endif

@@ -126,6 +126,8 @@ enum sy_err oidc_basic_parse(struct arena *a, const char *h, const char **id, co
 enum sy_err oidc_client_authenticate(struct http_req *r, struct store *s, const json_t *form, bool allow_post,
                                      struct oidc_client *c, bool *answered)
 {
+	if (oidc_param(form, "client_assertion_type") || oidc_param(form, "client_assertion"))
+		return oidc_client_assertion_authenticate(r, s, form, c, answered);
 	*answered = true;
 	const char *id = NULL, *secret = NULL;
 	enum sy_err b = oidc_basic_parse(&r->arena, http_header_get(r, "Authorization"), &id, &secret);

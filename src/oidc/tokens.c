@@ -184,89 +184,61 @@ void oidc_grant_clear(struct oidc_grant *g)
 	g->scope = NULL;
 }
 
-enum sy_err oidc_grant_store(struct store *s, const char *kind, const char *key, const struct oidc_grant *g,
-                             int64_t expires_at, const char *access_sig)
+enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows, size_t n)
 {
-	char id[37];
-	uuid_v4(id);
-	json_t *j = oidc_grant_json(g);
-	char *data = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!data)
+	/* one statement for the rows of one answer: one round trip, one commit */
+	static const char *const SQL[] = {
+	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, access_token_signature, "
+	        "active, request_data, expires_at, user_id) VALUES (?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?)",
+	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, access_token_signature, "
+	        "active, request_data, expires_at, user_id) VALUES (?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?), "
+	        "(?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?)"};
+	if (n < 1 || n > 2)
 		return SY_E_INTERNAL;
+	char *data[2] = {NULL, NULL};
+	enum sy_err e = SY_OK;
+	for (size_t i = 0; i < n && !e; i++) {
+		json_t *j = oidc_grant_json(rows[i].g);
+		if (!(data[i] = json_dumps(j, JSON_COMPACT)))
+			e = SY_E_INTERNAL;
+		json_decref(j);
+	}
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(s,
-	                              "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, "
-	                              "access_token_signature, active, request_data, expires_at, user_id) "
-	                              "VALUES (?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?)",
-	                              &st);
-	if (!e) {
-		store_bind_text(st, 1, id);
-		store_bind_int(st, 2, time(NULL));
-		store_bind_text(st, 3, kind);
-		store_bind_text(st, 4, key);
-		store_bind_text(st, 5, g->request_id);
-		store_bind_text(st, 6, g->client_id);
-		store_bind_text(st, 7, access_sig ? access_sig : "");
-		store_bind_text(st, 8, data);
-		store_bind_int(st, 9, expires_at);
-		store_bind_text(st, 10, g->user_id);
+	if (!e && !(e = store_prepare(s, SQL[n - 1], &st))) {
+		int64_t now = time(NULL);
+		for (size_t i = 0; i < n; i++) {
+			const struct oidc_grant_row *w = &rows[i];
+			char id[37];
+			int b = (int)i * 10;
+			uuid_v4(id);
+			store_bind_text(st, b + 1, id);
+			store_bind_int(st, b + 2, now);
+			store_bind_text(st, b + 3, w->kind);
+			store_bind_text(st, b + 4, w->key);
+			store_bind_text(st, b + 5, w->g->request_id);
+			store_bind_text(st, b + 6, w->g->client_id);
+			store_bind_text(st, b + 7, w->access_sig ? w->access_sig : "");
+			store_bind_text(st, b + 8, data[i]);
+			store_bind_int(st, b + 9, w->expires_at);
+			store_bind_text(st, b + 10, w->g->user_id);
+		}
 		bool row;
 		e = store_step(st, &row);
 		store_finalize(st);
 	}
-	free(data);
+	free(data[0]);
+	free(data[1]);
 	return e;
 }
 
-enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
-                             bool *spent_before)
-{
-	memset(g, 0, sizeof *g);
-	*spent_before = false;
-	struct store_stmt *st;
-	/* the update is the check: of two concurrent uses exactly one wins */
-	enum sy_err e = store_prepare(s,
-	                              "UPDATE oauth2_sessions SET active = FALSE WHERE kind = ? AND key = ? "
-	                              "AND active = TRUE AND expires_at > ts(?) RETURNING request_id, request_data",
-	                              &st);
-	if (e)
-		return e;
-	store_bind_text(st, 1, kind);
-	store_bind_text(st, 2, key);
-	store_bind_int(st, 3, time(NULL));
-	bool row;
-	e = store_step(st, &row);
-	if (!e && row) {
-		g->request_id = arena_strdup(a, store_col_text(st, 0));
-		if (!grant_read(a, store_col_text(st, 1), g))
-			e = SY_E_NOTFOUND;
-	}
-	store_finalize(st);
-	if (e || row)
-		return e;
-	/* not usable: spent before (a replay: the caller revokes its family), or expired, or unknown */
-	if ((e = store_prepare(s, "SELECT request_id, active FROM oauth2_sessions WHERE kind = ? AND key = ?", &st)))
-		return e;
-	store_bind_text(st, 1, kind);
-	store_bind_text(st, 2, key);
-	if (!(e = store_step(st, &row)) && row && !store_col_bool(st, 1)) {
-		*spent_before = true;
-		g->request_id = arena_strdup(a, store_col_text(st, 0));
-	}
-	store_finalize(st);
-	return e ? e : SY_E_NOTFOUND;
-}
-
-enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
-                            int64_t *expires_at)
+/* The grant of the live (active, unexpired) row of (kind, key) that sql
+ * selects or updates, returning request_id, request_data, epoch(expires_at). */
+static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, const char *kind, const char *key,
+                            struct oidc_grant *g, int64_t *expires_at)
 {
 	memset(g, 0, sizeof *g);
 	struct store_stmt *st;
-	enum sy_err e = store_prepare(s,
-	                              "SELECT request_id, request_data, epoch(expires_at) FROM oauth2_sessions "
-	                              "WHERE kind = ? AND key = ? AND active = TRUE AND expires_at > ts(?)",
-	                              &st);
+	enum sy_err e = store_prepare(s, sql, &st);
 	if (e)
 		return e;
 	store_bind_text(st, 1, kind);
@@ -285,6 +257,41 @@ enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, 
 	}
 	store_finalize(st);
 	return e;
+}
+
+enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
+                             bool *spent_before)
+{
+	*spent_before = false;
+	/* the update is the check: of two concurrent uses exactly one wins */
+	enum sy_err e = live_row(s, a,
+	                         "UPDATE oauth2_sessions SET active = FALSE WHERE kind = ? AND key = ? AND active = TRUE "
+	                         "AND expires_at > ts(?) RETURNING request_id, request_data, epoch(expires_at)",
+	                         kind, key, g, NULL);
+	if (e != SY_E_NOTFOUND)
+		return e;
+	/* not usable: spent before (a replay: the caller revokes its family), or expired, or unknown */
+	struct store_stmt *st;
+	bool row;
+	if ((e = store_prepare(s, "SELECT request_id, active FROM oauth2_sessions WHERE kind = ? AND key = ?", &st)))
+		return e;
+	store_bind_text(st, 1, kind);
+	store_bind_text(st, 2, key);
+	if (!(e = store_step(st, &row)) && row && !store_col_bool(st, 1)) {
+		*spent_before = true;
+		g->request_id = arena_strdup(a, store_col_text(st, 0));
+	}
+	store_finalize(st);
+	return e ? e : SY_E_NOTFOUND;
+}
+
+enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
+                            int64_t *expires_at)
+{
+	return live_row(s, a,
+	                "SELECT request_id, request_data, epoch(expires_at) FROM oauth2_sessions "
+	                "WHERE kind = ? AND key = ? AND active = TRUE AND expires_at > ts(?)",
+	                kind, key, g, expires_at);
 }
 
 enum sy_err oidc_family_revoke(struct store *s, const char *request_id)
@@ -359,8 +366,8 @@ const char *oidc_jwt_signature(const char *jwt)
 	return dot ? dot + 1 : jwt;
 }
 
-static enum sy_err access_token(struct http_req *r, struct store *s, const struct oidc_client *c,
-                                const struct oidc_grant *g, int64_t now, char **jwt, int64_t *exp)
+static enum sy_err access_token(struct http_req *r, const struct oidc_client *c, const struct oidc_grant *g,
+                                int64_t now, char **jwt, int64_t *exp)
 {
 	char jti[37];
 	uuid_v4(jti);
@@ -372,10 +379,7 @@ static enum sy_err access_token(struct http_req *r, struct store *s, const struc
 	json_t *claims = json_pack("{s:s, s:s, s:o, s:s, s:s, s:O, s:s, s:I, s:I}", "iss", CFG->app_url, "sub", sub,
 	                           "aud", aud, "client_id", c->id, "scope", oidc_scope_string(&r->arena, g->scope),
 	                           "scp", g->scope, "jti", jti, "iat", (json_int_t)now, "exp", (json_int_t)*exp);
-	enum sy_err e = sign_claims(&r->arena, "at+jwt", claims, jwt);
-	if (!e)
-		e = oidc_grant_store(s, "access_token", oidc_jwt_signature(*jwt), g, *exp, NULL);
-	return e;
+	return sign_claims(&r->arena, "at+jwt", claims, jwt);
 }
 
 static enum sy_err id_token(struct http_req *r, struct store *s, const struct oidc_grant *g, const struct user *u,
@@ -405,14 +409,20 @@ enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_cl
 	char *access, *refresh = NULL, *refresh_sig, *idt = NULL, jti[37];
 	uuid_v4(jti);
 	g->id_token_jti = arena_strdup(&r->arena, jti);
-	enum sy_err e = access_token(r, s, c, g, now, &access, &exp);
+	enum sy_err e = access_token(r, c, g, now, &access, &exp);
 	/* a refresh token for every user grant, as Pocket ID (offline_access is not required) */
-	if (!e && u && !(e = oidc_opaque_new(&r->arena, "pocket_id_rt_", &refresh, &refresh_sig)))
-		e = oidc_grant_store(s, "refresh_token", refresh_sig, g, now + (int64_t)c->refresh_token_minutes * 60,
-		                     oidc_jwt_signature(access));
+	if (!e && u)
+		e = oidc_opaque_new(&r->arena, "pocket_id_rt_", &refresh, &refresh_sig);
 	if (!e && u && oidc_scope_has(g->scope, "openid"))
 		e = id_token(r, s, g, u, access, now, &idt);
 	if (e)
+		return e;
+	/* stored once everything is signed: no row for tokens that were never handed out */
+	struct oidc_grant_row rows[2] = {
+	        {"access_token", oidc_jwt_signature(access), g, exp, NULL},
+	        {"refresh_token", refresh_sig, g, now + (int64_t)c->refresh_token_minutes * 60, oidc_jwt_signature(access)},
+	};
+	if ((e = oidc_grants_store(s, rows, u ? 2 : 1)))
 		return e;
 	*out = json_pack("{s:s, s:I, s:s, s:s}", "access_token", access, "expires_in", (json_int_t)(exp - now), "scope",
 	                 u ? oidc_scope_string(&r->arena, g->scope) : "", "token_type", "bearer");

@@ -166,7 +166,11 @@ enum sy_err oidc_introspect_handler(struct http_req *r)
 	struct oidc_client c;
 	bool answered, loaded = false;
 	const char *h = http_header_get(r, "Authorization");
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+	if (h && strncasecmp(h, "Bearer ", 7) == 0 && oidc_param(form, "client_id")) {
+		/* reference §2.10 (c): a federated client assertion for that client */
+		e = oidc_client_assertion_bearer(r, s, h + 7, oidc_param(form, "client_id"), &c, &answered);
+		loaded = !e && !answered;
+	} else if (h && strncasecmp(h, "Bearer ", 7) == 0) {
 		/* an access token of the calling client stands for its credentials */
 		json_t *claims;
 		struct oidc_grant g;

@@ -13,9 +13,22 @@
 
 #define PG_MAX_PARAMS 128 /* a page of 100 ids and its filters */
 
+/* Statements prepared on the connection (PQprepare), reused by their text:
+ * PostgreSQL then parses and analyses a statement once per connection
+ * instead of at every call. */
+#define PG_PREPARED 64
+
+struct pg_prepared {
+	char *sql; /* NULL: a free slot */
+	uint64_t last_used;
+	char name[24]; /* "s<n>": never reused, so a DEALLOCATE that failed cannot collide */
+};
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
+	struct pg_prepared prepared[PG_PREPARED];
+	uint64_t clock, names;
 };
 
 struct pg_stmt {
@@ -39,22 +52,43 @@ static void notice(void *arg, const char *message)
 	log_debug("postgres: %s", message);
 }
 
-/* A statement that failed on a dead connection resets it for the next caller. */
-static void heal(PGconn *c)
+/* Prepared statements spare parsing; planning stays per execution. A
+ * generic plan is made once, from the statistics of the moment: on a new
+ * installation the token tables are empty then, and the plan kept scans them
+ * whole long after they have grown (measured: 0.7 ms instead of 0.08 ms per
+ * token lookup). */
+static void session_setup(PGconn *c)
 {
-	if (PQstatus(c) == CONNECTION_BAD) {
-		log_warn("postgres connection lost; reconnecting");
-		PQreset(c);
+	PQclear(PQexec(c, "SET plan_cache_mode = force_custom_plan"));
+}
+
+static void forget_prepared(struct pg_store *s)
+{
+	for (int i = 0; i < PG_PREPARED; i++) {
+		free(s->prepared[i].sql);
+		s->prepared[i].sql = NULL;
 	}
 }
 
-static enum sy_err result_error(PGconn *c, PGresult *r)
+/* A statement that failed on a dead connection resets it for the next
+ * caller; a new connection has none of the prepared statements. */
+static void heal(struct pg_store *s)
+{
+	if (PQstatus(s->conn) == CONNECTION_BAD) {
+		log_warn("postgres connection lost; reconnecting");
+		PQreset(s->conn);
+		forget_prepared(s);
+		session_setup(s->conn);
+	}
+}
+
+static enum sy_err result_error(struct pg_store *s, PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	if (state && strcmp(state, "23505") == 0)
 		return SY_E_CONFLICT;
-	log_error("postgres: %s", PQerrorMessage(c));
-	heal(c);
+	log_error("postgres: %s", PQerrorMessage(s->conn));
+	heal(s);
 	return SY_E_STORE;
 }
 
@@ -62,7 +96,7 @@ static enum sy_err pg_exec(struct store *s, const char *sql)
 {
 	PGresult *r = PQexec(conn_of(s), sql);
 	ExecStatusType st = PQresultStatus(r);
-	enum sy_err e = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SY_OK : result_error(conn_of(s), r);
+	enum sy_err e = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SY_OK : result_error((struct pg_store *)s, r);
 	PQclear(r);
 	return e;
 }
@@ -148,17 +182,65 @@ static void pg_bind_blob(struct store_stmt *st, int i, const uint8_t *v, size_t 
 	set_param(st, i, hex);
 }
 
+/* Only plain DML is prepared; anything else (BEGIN, SET, DDL) runs as is. */
+static bool preparable(const char *sql)
+{
+	static const char *const VERBS[] = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"};
+	for (size_t i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++)
+		if (strncasecmp(sql, VERBS[i], strlen(VERBS[i])) == 0)
+			return true;
+	return false;
+}
+
+/* The name of sql's prepared statement, preparing it (and evicting the least
+ * recently used one) when needed; NULL when preparing failed. */
+static const char *prepared_name(struct pg_store *s, const char *sql, int nparams)
+{
+	int slot = -1, lru = 0;
+	for (int i = 0; i < PG_PREPARED && slot < 0; i++) {
+		if (s->prepared[i].sql && strcmp(s->prepared[i].sql, sql) == 0)
+			slot = i;
+		else if (!s->prepared[i].sql || (s->prepared[lru].sql && s->prepared[i].last_used < s->prepared[lru].last_used))
+			lru = i;
+	}
+	if (slot < 0) {
+		struct pg_prepared *p = &s->prepared[lru];
+		if (p->sql) {
+			char sql_dealloc[48];
+			snprintf(sql_dealloc, sizeof sql_dealloc, "DEALLOCATE %s", p->name);
+			PQclear(PQexec(s->conn, sql_dealloc));
+			free(p->sql);
+			p->sql = NULL;
+		}
+		snprintf(p->name, sizeof p->name, "s%llu", (unsigned long long)++s->names);
+		PGresult *r = PQprepare(s->conn, p->name, sql, nparams, NULL);
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		if (!ok)
+			return NULL;
+		p->sql = sy_strdup(sql);
+		slot = lru;
+	}
+	s->prepared[slot].last_used = ++s->clock;
+	return s->prepared[slot].name;
+}
+
 static enum sy_err pg_step(struct store_stmt *base, bool *row)
 {
 	struct pg_stmt *st = (struct pg_stmt *)base;
-	PGconn *c = conn_of(base->store);
+	struct pg_store *s = (struct pg_store *)base->store;
+	PGconn *c = s->conn;
 	*row = false;
 	if (!st->executed) {
 		st->executed = true;
-		st->res = PQexecParams(c, st->sql, st->nparams, NULL, (const char *const *)st->values, NULL, NULL, 0);
+		const char *name = preparable(st->sql) ? prepared_name(s, st->sql, st->nparams) : NULL;
+		const char *const *values = (const char *const *)st->values;
+		/* a statement that cannot be prepared runs unprepared, and reports its own error */
+		st->res = name ? PQexecPrepared(c, name, st->nparams, values, NULL, NULL, 0)
+		               : PQexecParams(c, st->sql, st->nparams, NULL, values, NULL, NULL, 0);
 		ExecStatusType rs = PQresultStatus(st->res);
 		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK)
-			return result_error(c, st->res);
+			return result_error(s, st->res);
 		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
 		st->row = -1;
 	}
@@ -216,7 +298,9 @@ static enum sy_err pg_commit(struct store *s)
 	}
 	PGresult *r = PQexec(c, "COMMIT");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
-	enum sy_err e = ok ? SY_OK : PQresultStatus(r) == PGRES_COMMAND_OK ? SY_E_STORE : result_error(c, r);
+	enum sy_err e = ok                                  ? SY_OK
+	                : PQresultStatus(r) == PGRES_COMMAND_OK ? SY_E_STORE
+	                                                        : result_error((struct pg_store *)s, r);
 	if (!ok && e == SY_E_STORE)
 		log_error("postgres: COMMIT answered %s", PQcmdStatus(r));
 	PQclear(r);
@@ -241,6 +325,7 @@ static const char *pg_errmsg(struct store *s)
 static void pg_close(struct store *s)
 {
 	PQfinish(conn_of(s));
+	forget_prepared((struct pg_store *)s);
 	free(s);
 }
 
@@ -275,7 +360,8 @@ enum sy_err store_pg_open(const char *url, struct store **out, char *err, size_t
 		return SY_E_STORE;
 	}
 	PQsetNoticeProcessor(c, notice, NULL);
-	struct pg_store *s = sy_malloc(sizeof *s);
+	session_setup(c);
+	struct pg_store *s = sy_calloc(1, sizeof *s);
 	s->base.kind = STORE_POSTGRES;
 	s->base.ops = &PG_OPS;
 	s->conn = c;

@@ -312,8 +312,14 @@ enum sy_err store_sqlite_open(const char *path, struct store **out, char *err, s
 		return SY_E_STORE;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL,
-	                  NULL);
+	/* wal_autocheckpoint: a checkpoint runs inside the commit that crosses the
+	 * threshold, holding the write lock through its fsync; 10,000 pages (40 MB
+	 * of WAL) instead of 1,000 makes that ten times rarer, and pages written
+	 * again meanwhile (index pages, mostly) are copied once */
+	rc = sqlite3_exec(db,
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+	                  "PRAGMA wal_autocheckpoint=10000;",
+	                  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up the SQLite database %s: %s", path, sqlite3_errmsg(db));
 		sqlite3_close_v2(db);
