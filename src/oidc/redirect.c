@@ -436,6 +436,8 @@ static uint32_t q_rune(const char **p, const char *end)
 static int query_split(struct span q, struct param *out)
 {
 	int n = 0;
+	if (!q.n) /* an absent query has no pointer: q.p + 0 would be arithmetic on NULL */
+		return 0;
 	const char *p = q.p, *end = q.p + q.n;
 	while (p < end) {
 		const char *amp = memchr(p, '&', (size_t)(end - p));
