@@ -1043,7 +1043,7 @@ static double tree_cpu_s(int root)
 	if (!d)
 		die("cannot list /proc");
 	for (struct dirent *e; (e = readdir(d));) {
-		int pid = atoi(e->d_name);
+		int pid = (int)strtol(e->d_name, NULL, 10);
 		if (pid > 0 && pid != root && proc_stat(pid, &ppid, t) && ppid == (unsigned long long)root)
 			sum += t[0] + t[1];
 	}

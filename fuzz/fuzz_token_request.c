@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(strlen(sig) == 43);
 		struct oidc_grant g = {
 		        .code_challenge = (char *)json_string_value(json_object_get(form, "code_challenge")),
-		        .code_challenge_method = (char *)json_string_value(json_object_get(form, "code_challenge_method")),
+		        .code_challenge_method =
+		                (char *)json_string_value(json_object_get(form, "code_challenge_method")),
 		};
 		const char *v = json_string_value(json_object_get(form, "code_verifier"));
 		bool ok = oidc_pkce_ok(&g, v);

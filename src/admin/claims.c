@@ -119,7 +119,8 @@ enum sy_err claims_attach(struct store *s, struct arena *a, enum claim_owner own
 	struct store_stmt *st;
 	const char *col = owner == CLAIMS_USER ? "user_id" : "user_group_id";
 	enum sy_err e = store_prepare(
-	        s, arena_printf(a, "SELECT %s, key, value FROM custom_claims WHERE %s IN (%s) ORDER BY key", col, col, in),
+	        s,
+	        arena_printf(a, "SELECT %s, key, value FROM custom_claims WHERE %s IN (%s) ORDER BY key", col, col, in),
 	        &st);
 	if (e)
 		return e;
@@ -127,8 +128,8 @@ enum sy_err claims_attach(struct store *s, struct arena *a, enum claim_owner own
 	bool row;
 	while (!(e = store_step(st, &row)) && row) {
 		json_t *list = json_object_get(json_object_get(by_id, store_col_text(st, 0)), "customClaims");
-		json_array_append_new(list,
-		                      json_pack("{s:s, s:s}", "key", store_col_text(st, 1), "value", store_col_text(st, 2)));
+		json_array_append_new(
+		        list, json_pack("{s:s, s:s}", "key", store_col_text(st, 1), "value", store_col_text(st, 2)));
 	}
 	store_finalize(st);
 	return e;

@@ -45,8 +45,8 @@ enum sy_err list_parse(struct http_req *r, const struct list_column *cols, size_
 		out->order = arena_printf(&r->arena, "%s %s, %s%s", sort, desc ? "DESC" : "ASC", def_order,
 		                          simple && desc ? " DESC" : "");
 	if (simple)
-		out->order_reversed = sort ? arena_printf(&r->arena, "%s %s, %s%s", sort, desc ? "ASC" : "DESC", def_order,
-		                                          desc ? "" : " DESC")
+		out->order_reversed = sort ? arena_printf(&r->arena, "%s %s, %s%s", sort, desc ? "ASC" : "DESC",
+		                                          def_order, desc ? "" : " DESC")
 		                           : arena_printf(&r->arena, "%s DESC", def_order);
 	if (!out->order || (simple && !out->order_reversed))
 		return SY_E_TOOBIG;

@@ -128,8 +128,8 @@ static enum sy_err page_ids(struct http_req *r, struct store *s, const struct us
 	        counted && store_kind(s) == STORE_POSTGRES
 	                ? "WITH m AS MATERIALIZED (SELECT * FROM users u WHERE 1 = 1%s) "
 	                  "SELECT u.id, count(*) OVER () FROM m u ORDER BY %s LIMIT ? OFFSET ?"
-	                : counted ? "SELECT u.id, count(*) OVER () FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?"
-	                          : "SELECT u.id, -1 FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?";
+	        : counted ? "SELECT u.id, count(*) OVER () FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?"
+	                  : "SELECT u.id, -1 FROM users u WHERE 1 = 1%s ORDER BY %s LIMIT ? OFFSET ?";
 	struct store_stmt *st;
 	enum sy_err e = store_prepare(s, arena_printf(&r->arena, sql, f->sql, order), &st);
 	if (e)
@@ -153,7 +153,7 @@ static enum sy_err page_ids(struct http_req *r, struct store *s, const struct us
 static enum sy_err count_users(struct http_req *r, struct store *s, const struct user_filter *f, int64_t *total)
 {
 	const char *sql = !*f->sql ? "SELECT n FROM users_count"
-	                          : arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f->sql);
+	                           : arena_printf(&r->arena, "SELECT count(*) FROM users u WHERE 1 = 1%s", f->sql);
 	struct store_stmt *st;
 	bool row;
 	enum sy_err e = store_prepare(s, sql, &st);

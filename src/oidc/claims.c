@@ -72,8 +72,8 @@ static void merge_group_value(json_t *claims, json_t *seen_lists, const char *ke
  * groups in name order) and the group names. */
 static void read_claims(struct store *s, const char *user_id, bool custom, bool groups, json_t *claims, json_t *names)
 {
-	const char *sql = custom && groups
-	                          ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS " UNION ALL " GROUP_NAMES CLAIMS_ORDER
+	const char *sql = custom && groups ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS
+	                                                " UNION ALL " GROUP_NAMES CLAIMS_ORDER
 	                  : custom ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS CLAIMS_ORDER
 	                           : GROUP_NAMES CLAIMS_ORDER;
 	struct store_stmt *st;
@@ -122,11 +122,11 @@ json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, cons
 	read_claims(s, u->id, profile, groups, c, names);
 	if (profile) {
 		/* the standard claims win over custom ones of the same name */
-		json_t *std = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "given_name", u->first_name ? u->first_name : "",
-		                        "family_name", u->last_name ? u->last_name : "", "name", full_name(a, u),
-		                        "display_name", u->display_name ? u->display_name : "", "preferred_username",
-		                        u->username, "picture",
-		                        arena_printf(a, "%s/api/users/%s/profile-picture.png", oidc_config()->app_url, u->id));
+		json_t *std = json_pack(
+		        "{s:s, s:s, s:s, s:s, s:s, s:s}", "given_name", u->first_name ? u->first_name : "",
+		        "family_name", u->last_name ? u->last_name : "", "name", full_name(a, u), "display_name",
+		        u->display_name ? u->display_name : "", "preferred_username", u->username, "picture",
+		        arena_printf(a, "%s/api/users/%s/profile-picture.png", oidc_config()->app_url, u->id));
 		json_object_update(c, std);
 		json_decref(std);
 	}

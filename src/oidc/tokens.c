@@ -188,9 +188,11 @@ enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows
 {
 	/* one statement for the rows of one answer: one round trip, one commit */
 	static const char *const SQL[] = {
-	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, access_token_signature, "
+	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, "
+	        "access_token_signature, "
 	        "active, request_data, expires_at, user_id) VALUES (?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?)",
-	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, access_token_signature, "
+	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, "
+	        "access_token_signature, "
 	        "active, request_data, expires_at, user_id) VALUES (?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?), "
 	        "(?, ts(?), ?, ?, ?, ?, ?, TRUE, ?, ts(?), ?)"};
 	if (n < 1 || n > 2)
@@ -264,10 +266,11 @@ enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind,
 {
 	*spent_before = false;
 	/* the update is the check: of two concurrent uses exactly one wins */
-	enum sy_err e = live_row(s, a,
-	                         "UPDATE oauth2_sessions SET active = FALSE WHERE kind = ? AND key = ? AND active = TRUE "
-	                         "AND expires_at > ts(?) RETURNING request_id, request_data, epoch(expires_at)",
-	                         kind, key, g, NULL);
+	enum sy_err e =
+	        live_row(s, a,
+	                 "UPDATE oauth2_sessions SET active = FALSE WHERE kind = ? AND key = ? AND active = TRUE "
+	                 "AND expires_at > ts(?) RETURNING request_id, request_data, epoch(expires_at)",
+	                 kind, key, g, NULL);
 	if (e != SY_E_NOTFOUND)
 		return e;
 	/* not usable: spent before (a replay: the caller revokes its family), or expired, or unknown */
@@ -420,7 +423,8 @@ enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_cl
 	/* stored once everything is signed: no row for tokens that were never handed out */
 	struct oidc_grant_row rows[2] = {
 	        {"access_token", oidc_jwt_signature(access), g, exp, NULL},
-	        {"refresh_token", refresh_sig, g, now + (int64_t)c->refresh_token_minutes * 60, oidc_jwt_signature(access)},
+	        {"refresh_token", refresh_sig, g, now + (int64_t)c->refresh_token_minutes * 60,
+	         oidc_jwt_signature(access)},
 	};
 	if ((e = oidc_grants_store(s, rows, u ? 2 : 1)))
 		return e;

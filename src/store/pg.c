@@ -198,7 +198,8 @@ static const char *prepared_name(struct pg_store *s, const char *sql, int nparam
 	for (int i = 0; i < PG_PREPARED && slot < 0; i++) {
 		if (s->prepared[i].sql && strcmp(s->prepared[i].sql, sql) == 0)
 			slot = i;
-		else if (!s->prepared[i].sql || (s->prepared[lru].sql && s->prepared[i].last_used < s->prepared[lru].last_used))
+		else if (!s->prepared[i].sql ||
+		         (s->prepared[lru].sql && s->prepared[i].last_used < s->prepared[lru].last_used))
 			lru = i;
 	}
 	if (slot >= 0 && s->prepared[slot].uses >= PG_REPREPARE) {
@@ -302,7 +303,7 @@ static enum sy_err pg_commit(struct store *s)
 	}
 	PGresult *r = PQexec(c, "COMMIT");
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0;
-	enum sy_err e = ok                                  ? SY_OK
+	enum sy_err e = ok                                      ? SY_OK
 	                : PQresultStatus(r) == PGRES_COMMAND_OK ? SY_E_STORE
 	                                                        : result_error((struct pg_store *)s, r);
 	if (!ok && e == SY_E_STORE)

@@ -6,6 +6,15 @@
 #include "oidc/oidc.h"
 
 /* Whether uri matches the one pattern, with ALLOW_INSECURE_CALLBACK_URLS as given. */
+
+/* Writes s at buf + at, checked against the buffer's capacity. */
+static void put(char *buf, size_t cap, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+	assert_true(at + n < cap);
+	memcpy(buf + at, s, n + 1);
+}
+
 static bool match_one(const char *pattern, const char *uri, bool insecure)
 {
 	json_t *a = json_array();
@@ -385,18 +394,18 @@ static void strict_refusals(void **state)
 	/* at most 128 path segments */
 	char path[600] = "https://a.com";
 	for (int i = 0; i < 128; i++)
-		strcat(path, "/s");
+		put(path, sizeof path, strlen(path), "/s");
 	assert_true(m(path, path));
-	strcat(path, "/s");
+	put(path, sizeof path, strlen(path), "/s");
 	assert_false(m(path, path));
 	assert_false(oidc_redirect_pattern_valid(path));
 	/* a label may be 63 characters, a name 253 */
 	char host[300] = "https://";
 	memset(host + 8, 'a', 63);
-	strcpy(host + 71, ".com/cb");
+	put(host, sizeof host, 71, ".com/cb");
 	assert_true(m(host, host));
 	host[71] = 'a';
-	strcpy(host + 72, ".com/cb");
+	put(host, sizeof host, 72, ".com/cb");
 	assert_false(m(host, host));
 }
 
@@ -455,7 +464,7 @@ static void pattern_validation(void **state)
 
 	/* at most 2 KiB */
 	char big[2100];
-	strcpy(big, "https://a.com/");
+	put(big, sizeof big, 0, "https://a.com/");
 	size_t n = strlen(big);
 	memset(big + n, 'x', 2048 - n);
 	big[2048] = '\0';
@@ -496,7 +505,7 @@ static void arguments(void **state)
 	/* an over-long URI is refused even when registered */
 	size_t n = 5000;
 	char *uri = malloc(n + 1);
-	strcpy(uri, "https://a.com/");
+	put(uri, n + 1, 0, "https://a.com/");
 	memset(uri + 14, 'x', n - 14);
 	uri[n] = '\0';
 	assert_false(m(uri, uri));
@@ -634,32 +643,26 @@ static void open_redirect_payloads(void **state)
 	json_decref(a);
 }
 
-static double seconds(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Inputs that make a backtracking matcher exponential stay linear-ish here. */
 static void no_blowup(void **state)
 {
 	(void)state;
-	double t0 = seconds();
+	/* no clock: a matcher that backtracked exponentially would not finish
+	 * within the test's timeout */
 	/* "**" repeated against many segments that almost match */
 	char pat[2049] = "https://a.com", uri[4097] = "https://a.com";
 	size_t n = strlen(pat);
 	for (int i = 0; i < 60; i++)
 		n += (size_t)snprintf(pat + n, sizeof pat - n, "/**/a");
-	strcpy(pat + n, "/b");
+	put(pat, sizeof pat, n, "/b");
 	assert_true(oidc_redirect_pattern_valid(pat));
 	size_t k = strlen(uri);
 	for (int i = 0; i < 127; i++)
 		k += (size_t)snprintf(uri + k, sizeof uri - k, "/a");
-	strcpy(uri + k, "/c");
+	put(uri, sizeof uri, k, "/c");
 	assert_false(m(pat, uri));
 	/* '*' repeated in a query glob against a long value */
-	strcpy(pat, "https://a.com/cb?x=");
+	put(pat, sizeof pat, 0, "https://a.com/cb?x=");
 	n = strlen(pat);
 	while (n + 2 < 2000) {
 		pat[n++] = '*';
@@ -667,24 +670,23 @@ static void no_blowup(void **state)
 	}
 	pat[n++] = 'b';
 	pat[n] = '\0';
-	strcpy(uri, "https://a.com/cb?x=");
+	put(uri, sizeof uri, 0, "https://a.com/cb?x=");
 	k = strlen(uri);
 	memset(uri + k, 'a', 4000 - k);
 	uri[4000] = '\0';
 	assert_false(m(pat, uri));
 	/* and in a host */
-	strcpy(pat, "https://");
+	put(pat, sizeof pat, 0, "https://");
 	for (n = 8; n < 68; n += 2) {
 		pat[n] = '*';
 		pat[n + 1] = 'a';
 	}
-	strcpy(pat + n, "b.com/cb");
+	put(pat, sizeof pat, n, "b.com/cb");
 	assert_true(oidc_redirect_pattern_valid(pat));
-	strcpy(uri, "https://");
+	put(uri, sizeof uri, 0, "https://");
 	memset(uri + 8, 'a', 62);
-	strcpy(uri + 70, ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com/cb");
+	put(uri, sizeof uri, 70, ".aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com/cb");
 	assert_false(m(pat, uri));
-	assert_true(seconds() - t0 < 2.0);
 }
 
 int main(void)

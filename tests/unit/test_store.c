@@ -427,8 +427,8 @@ static int64_t count_of(struct store *s, const char *sql, const char *arg)
 	return n;
 }
 
-#define USER_ROW(id, username, email, first, last)                                                                   \
-	"INSERT INTO users (id, username, email, first_name, last_name, display_name) VALUES ('" id "', '" username     \
+#define USER_ROW(id, username, email, first, last)                                                                     \
+	"INSERT INTO users (id, username, email, first_name, last_name, display_name) VALUES ('" id "', '" username    \
 	"', " email ", '" first "', '" last "', '" first " " last "')"
 
 /* Who the SQLite search index finds for a phrase, as the users list asks it. */
@@ -466,28 +466,31 @@ static void upgrade_to_0005(bool pg)
 	assert_int_equal(store_exec(s, USER_ROW("c", "carol", "'carol@x.example'", "Carol", "Quinn")), SY_OK);
 	if (store_migrate(s, false, err, sizeof err))
 		fail_msg("%s", err);
-	assert_int_equal(store_schema_version(s), (int)(pg ? store_migrations_postgres_count : store_migrations_sqlite_count));
+	assert_int_equal(store_schema_version(s),
+	                 (int)(pg ? store_migrations_postgres_count : store_migrations_sqlite_count));
 	assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 3);
 	if (pg) {
 		assert_int_equal(store_exec(s, USER_ROW("d", "dave", "NULL", "D", "E") ";" USER_ROW("e", "erin", "NULL",
-		                                                                                          "E", "F")),
+		                                                                                    "E", "F")),
 		                 SY_OK);
-		assert_int_equal(store_exec(s, "INSERT INTO users (id, username, first_name, last_name, display_name) "
-		                               "SELECT 'x' || g, 'x' || g, 'X', 'Y', 'X Y' FROM generate_series(1, 5) g"),
+		assert_int_equal(store_exec(s,
+		                            "INSERT INTO users (id, username, first_name, last_name, display_name) "
+		                            "SELECT 'x' || g, 'x' || g, 'X', 'Y', 'X Y' FROM generate_series(1, 5) g"),
 		                 SY_OK);
 		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 10);
 		assert_int_equal(store_exec(s, "DELETE FROM users WHERE id LIKE 'x%' OR id = 'a'"), SY_OK);
 		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), 4);
 		/* a failed statement counts nothing */
 		assert_int_not_equal(store_exec(s, USER_ROW("f", "bob", "NULL", "B", "C")), SY_OK);
-		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL), count_of(s, "SELECT count(*) FROM users", NULL));
+		assert_int_equal(count_of(s, "SELECT n FROM users_count", NULL),
+		                 count_of(s, "SELECT count(*) FROM users", NULL));
 	} else {
-		assert_int_equal(sqlite_found(s, "\"rivera\""), 1);     /* last name and email of one user */
-		assert_int_equal(sqlite_found(s, "\"RIV\""), 1);        /* any case */
-		assert_int_equal(sqlite_found(s, "\"ødeg\""), 1);       /* and non-ASCII letters */
-		assert_int_equal(sqlite_found(s, "\".example\""), 2);   /* NULL email indexed as nothing */
+		assert_int_equal(sqlite_found(s, "\"rivera\""), 1);   /* last name and email of one user */
+		assert_int_equal(sqlite_found(s, "\"RIV\""), 1);      /* any case */
+		assert_int_equal(sqlite_found(s, "\"ødeg\""), 1);     /* and non-ASCII letters */
+		assert_int_equal(sqlite_found(s, "\".example\""), 2); /* NULL email indexed as nothing */
 		assert_int_equal(store_exec(s, "UPDATE users SET last_name = 'Moreau' WHERE id = 'a'"), SY_OK);
-		assert_int_equal(sqlite_found(s, "\"rivera\""), 1);     /* still the email */
+		assert_int_equal(sqlite_found(s, "\"rivera\""), 1); /* still the email */
 		assert_int_equal(sqlite_found(s, "\"moreau\""), 1);
 		assert_int_equal(store_exec(s, "UPDATE users SET email = NULL WHERE id = 'a'"), SY_OK);
 		assert_int_equal(sqlite_found(s, "\"rivera\""), 0);
