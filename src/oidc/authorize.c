@@ -121,12 +121,17 @@ static enum sy_err form_post(struct http_req *r, const char *uri, json_t *fields
 	                          "Continue</button></noscript></form><script nonce=\"%s\">"
 	                          "document.forms[0].submit()</script></body></html>",
 	                          http_html_escape(&r->arena, uri), inputs, r->nonce);
-	/* the form goes to the client, another origin: only this page may post there */
+	/* the form goes to the client, another origin: only this page may post
+	 * there. The policy names the callback's origin (scheme and authority)
+	 * only: a path or query may hold characters (';', ',') that end a CSP
+	 * directive. */
+	const char *auth = strstr(uri, "://");
+	size_t origin = auth ? (size_t)(auth + 3 - uri) + strcspn(auth + 3, "/?#") : strcspn(uri, ":") + 1;
 	http_header_add(r, "Content-Security-Policy",
 	                arena_printf(&r->arena,
-	                             "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action %s; "
+	                             "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action %.*s; "
 	                             "script-src 'nonce-%s'",
-	                             http_html_escape(&r->arena, uri), r->nonce));
+	                             (int)origin, uri, r->nonce));
 	return http_reply(r, 200, "text/html; charset=utf-8", page, strlen(page));
 }
 
