@@ -230,10 +230,9 @@ static enum sy_err check_client(struct http_req *r, struct store *s, struct oidc
 	if (!uri) {
 		/* one registered URL may stand for an absent redirect_uri, but not in
 		 * an OpenID request, where it is required */
-		if (openid || json_array_size(q->client.callback_urls) != 1 ||
-		    strchr(json_string_value(json_array_get(q->client.callback_urls, 0)), '*'))
-			return not_for_client(r, q, "The redirect_uri parameter is missing.");
 		uri = json_string_value(json_array_get(q->client.callback_urls, 0));
+		if (openid || json_array_size(q->client.callback_urls) != 1 || !uri || strchr(uri, '*'))
+			return not_for_client(r, q, "The redirect_uri parameter is missing.");
 	} else if (!oidc_redirect_match(q->client.callback_urls, uri, oidc_config()->allow_insecure_callback_urls)) {
 		return not_for_client(
 		        r, q, arena_printf(&r->arena, "The redirect_uri '%s' is not registered for this client.", uri));
@@ -340,9 +339,10 @@ enum sy_err oidc_consent_get(struct store *s, const char *user_id, const char *c
 		out->last_used = store_col_int(st, 1);
 	}
 	store_finalize(st);
-	if (!json_is_array(out->scope)) {
+	if (e || !json_is_array(out->scope)) {
 		json_decref(out->scope);
-		out->scope = json_array();
+		/* on failure nothing is held, so that a caller may just return */
+		out->scope = e ? NULL : json_array();
 	}
 	return e;
 }
@@ -466,25 +466,31 @@ static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_re
 		return e;
 	covers = oidc_consent_covers(&consent, q->scope);
 	n.consent = (q->prompt & PROMPT_CONSENT) || (!q->client.skip_consent && !covers);
-	int64_t now = time(NULL), auth_time = me->iat;
+	int64_t now = time(NULL), auth_time = me->iat, reauthenticated_at = 0;
 	n.reauthenticate = (q->prompt & PROMPT_LOGIN) || q->client.requires_reauthentication ||
 	                   (q->max_age >= 0 && now - me->iat > q->max_age);
-	/* a reauthentication the browser already made counts, and is the new auth_time */
-	if (n.reauthenticate && !auth_reauth_consume(r, s, me->user.id)) {
-		n.reauthenticate = false;
-		auth_time = now;
-	}
 	char id[37];
-	if ((q->prompt & PROMPT_NONE) && n.select_account)
+	bool silent = q->prompt & PROMPT_NONE;
+	if (silent && n.select_account)
 		e = client_error(r, q, "account_selection_required", "Choosing an account needs the user.");
-	else if ((q->prompt & PROMPT_NONE) && n.reauthenticate)
-		e = client_error(r, q, "login_required", "The user must sign in again.");
-	else if ((q->prompt & PROMPT_NONE) && n.consent)
+	else if (silent && n.consent)
 		e = client_error(r, q, "consent_required", "The user has not consented to this application.");
-	else if (n.select_account || n.reauthenticate || n.consent)
-		e = (e = oidc_interaction_create(s, q, me->user.id, &n, id)) ? e : to_interaction(r, id);
-	else
-		e = issue_code(r, s, q, me, auth_time, &consent);
+	else {
+		/* a reauthentication the browser already made counts, and is the new
+		 * auth_time (spent only now that no other answer can come first) */
+		if (n.reauthenticate && !auth_reauth_consume(r, s, me->user.id)) {
+			n.reauthenticate = false;
+			auth_time = reauthenticated_at = now;
+		}
+		if (silent && n.reauthenticate)
+			e = client_error(r, q, "login_required", "The user must sign in again.");
+		else if (n.select_account || n.reauthenticate || n.consent)
+			e = (e = oidc_interaction_create(s, q, me->user.id, &n, reauthenticated_at, id))
+			            ? e
+			            : to_interaction(r, id);
+		else
+			e = issue_code(r, s, q, me, auth_time, &consent);
+	}
 	oidc_consent_clear(&consent);
 	return e;
 }
@@ -505,18 +511,21 @@ static enum sy_err resume(struct http_req *r, struct store *s, const char *id, b
 	struct session me;
 	if ((e = check_client(r, s, &q, &answered)) || answered || (e = check_request(r, s, &q, &answered)) || answered)
 		goto out;
+	enum sy_err se = auth_session_peek(r, s, &me);
+	if (se == SY_E_STORE) {
+		e = se;
+		goto out;
+	}
 	if (cancel) {
-		/* "Deny" on the consent screen, or "Cancel": the client hears access_denied */
-		if (!(e = oidc_interaction_take(s, id)))
+		/* "Deny" on the consent screen, or "Cancel": the client hears
+		 * access_denied. Once the request is someone's, only they may */
+		if (ix.user_id && (se || strcmp(ix.user_id, me.user.id) != 0))
+			e = oidc_error_page(r, "This sign-in request belongs to another account.");
+		else if (!(e = oidc_interaction_take(s, id)))
 			e = client_error(r, &q, "access_denied", "The user denied the request.");
 		else if (e == SY_E_NOTFOUND)
 			e = oidc_error_page(
 			        r, "This sign-in request was already used. Go back to the application and try again.");
-		goto out;
-	}
-	enum sy_err se = auth_session_peek(r, s, &me);
-	if (se == SY_E_STORE) {
-		e = se;
 		goto out;
 	}
 	if (se || !ix.user_id || strcmp(ix.user_id, me.user.id) != 0 || oidc_needs_any(&ix.needs)) {
@@ -619,7 +628,7 @@ enum sy_err oidc_authorize_handler(struct http_req *r)
 		                               (q.prompt & PROMPT_LOGIN) || q.client.requires_reauthentication,
 		                       .consent = q.prompt & PROMPT_CONSENT};
 		char id[37];
-		if (!(e = oidc_interaction_create(s, &q, NULL, &n, id)))
+		if (!(e = oidc_interaction_create(s, &q, NULL, &n, 0, id)))
 			e = to_interaction(r, id);
 	}
 out:

@@ -29,7 +29,7 @@ static const char *current_step(const struct oidc_needs *n)
 }
 
 enum sy_err oidc_interaction_create(struct store *s, const struct oidc_request *q, const char *user_id,
-                                    const struct oidc_needs *n, char id[37])
+                                    const struct oidc_needs *n, int64_t reauthenticated_at, char id[37])
 {
 	uuid_v4(id);
 	json_t *params = json_deep_copy(q->params);
@@ -45,8 +45,8 @@ enum sy_err oidc_interaction_create(struct store *s, const struct oidc_request *
 	                                        "INSERT INTO interaction_sessions (id, created_at, consent_required, "
 	                                        "reauthentication_required, authentication_required, "
 	                                        "account_selection_required, scopes, client_id, user_id, "
-	                                        "requested_at, parameters) VALUES (?, ts(?), ?, ?, ?, ?, ?, ?, ?, "
-	                                        "ts(?), ?)",
+	                                        "requested_at, parameters, reauthenticated_at) VALUES (?, ts(?), ?, "
+	                                        "?, ?, ?, ?, ?, ?, ts(?), ?, ts(?))",
 	                                        &st);
 	if (!e) {
 		int64_t now = time(NULL);
@@ -61,6 +61,10 @@ enum sy_err oidc_interaction_create(struct store *s, const struct oidc_request *
 		store_bind_text(st, 9, user_id);
 		store_bind_int(st, 10, now);
 		store_bind_text(st, 11, ptext);
+		if (reauthenticated_at)
+			store_bind_int(st, 12, reauthenticated_at);
+		else
+			store_bind_null(st, 12);
 		bool row;
 		e = store_step(st, &row);
 		store_finalize(st);
@@ -200,6 +204,7 @@ static enum sy_err bind_user(struct store *s, struct oidc_interaction *ix, const
 	enum sy_err e = oidc_client_allows(s, c, me->user.id, allowed);
 	if (e || !*allowed)
 		return e;
+	bool same = ix->user_id && strcmp(ix->user_id, me->user.id) == 0;
 	ix->user_id = (char *)me->user.id;
 	const char *prompt = oidc_param(ix->params, "prompt");
 	bool forced = prompt && strstr(prompt, "consent");
@@ -212,8 +217,15 @@ static enum sy_err bind_user(struct store *s, struct oidc_interaction *ix, const
 	json_decref(scope);
 	long max_age;
 	const char *ma = oidc_param(ix->params, "max_age");
-	if (ma && !parse_long(ma, 0, 1000000000L, &max_age) && time(NULL) - me->iat > max_age)
-		ix->needs.reauthenticate = true;
+	bool too_old = ma && !parse_long(ma, 0, 1000000000L, &max_age) && time(NULL) - me->iat > max_age;
+	if (same) {
+		ix->needs.reauthenticate = ix->needs.reauthenticate || (too_old && !ix->reauthenticated_at);
+		return e;
+	}
+	/* someone else takes the request over (select_account): re-authentication
+	 * is owed by them, whatever the one before them did */
+	ix->reauthenticated_at = 0;
+	ix->needs.reauthenticate = (prompt && strstr(prompt, "login")) || c->requires_reauthentication || too_old;
 	return e;
 }
 

@@ -100,7 +100,7 @@ enum sy_err oidc_end_session_handler(struct http_req *r)
 	else if (registered)
 		uri = json_string_value(json_array_get(c.logout_callback_urls, 0));
 	/* a pattern is not a place to go back to */
-	if (registered && strchr(uri, '*'))
+	if (registered && (!uri || strchr(uri, '*')))
 		registered = false;
 	if (ok && (registered || !json_array_size(c.logout_callback_urls))) {
 		/* the application signs out: its tokens from this sign-in, and our session */

@@ -79,6 +79,7 @@ enum sy_err oidc_opaque_check(struct arena *a, const char *prefix, const char *t
 struct oidc_grant {
 	char *request_id, *client_id, *user_id; /* user_id NULL for client_credentials */
 	json_t *scope;                          /* granted scopes, an array (owned) */
+	json_t *refresh_scope; /* when narrower tokens are issued: the refresh token's own scope (owned) */
 	char *redirect_uri, *nonce, *code_challenge, *code_challenge_method, *amr, *id_token_jti;
 	int64_t auth_time, requested_at;
 };
@@ -94,11 +95,11 @@ struct oidc_grant_row {
 };
 /* Inserts one or two rows in one statement. */
 enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows, size_t n) SY_WARN_UNUSED;
-/* Marks an active, unexpired row spent and reads it. SY_E_NOTFOUND when there
- * is none; *spent_before then tells a replay of a spent one (g->request_id
- * set, so that the caller can revoke its family). */
-enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
-                             bool *spent_before) SY_WARN_UNUSED;
+/* Marks an active, unexpired row issued to client_id spent and reads it.
+ * SY_E_NOTFOUND when there is none; *spent_before then tells a replay of one
+ * the client spent before (g->request_id set: the caller revokes its family). */
+enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, const char *client_id,
+                             struct oidc_grant *g, bool *spent_before) SY_WARN_UNUSED;
 /* An active, unexpired row without spending it; SY_E_NOTFOUND otherwise. */
 enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
                             int64_t *expires_at) SY_WARN_UNUSED;
@@ -250,8 +251,10 @@ struct oidc_interaction {
 	struct oidc_needs needs;
 	int64_t requested_at, reauthenticated_at;
 };
+/* reauthenticated_at: when a re-authentication was already made for this
+ * request (0: none), the auth_time its code will carry. */
 enum sy_err oidc_interaction_create(struct store *s, const struct oidc_request *q, const char *user_id,
-                                    const struct oidc_needs *n, char id[37]) SY_WARN_UNUSED;
+                                    const struct oidc_needs *n, int64_t reauthenticated_at, char id[37]) SY_WARN_UNUSED;
 /* An interaction younger than an hour; SY_E_NOTFOUND otherwise. */
 enum sy_err oidc_interaction_get(struct store *s, struct arena *a, const char *id,
                                  struct oidc_interaction *out) SY_WARN_UNUSED;

@@ -216,6 +216,18 @@ static enum sy_err replayed(struct http_req *r, struct store *s, const struct oi
 	return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 }
 
+/* The code's binding to the request that made it (RFC 6749 §4.1.3, RFC 7636
+ * §4.6): the same redirect_uri, and the PKCE verifier. */
+static bool code_request_ok(const struct oidc_client *c, const struct oidc_grant *g, const json_t *form)
+{
+	const char *uri = oidc_param(form, "redirect_uri");
+	if (g->redirect_uri
+	            ? !uri || strcmp(uri, g->redirect_uri) != 0
+	            : uri && !oidc_redirect_match(c->callback_urls, uri, oidc_config()->allow_insecure_callback_urls))
+		return false;
+	return oidc_pkce_ok(g, oidc_param(form, "code_verifier"));
+}
+
 static enum sy_err code_grant(struct http_req *r, struct store *s, const struct oidc_client *c, const json_t *form)
 {
 	char *sig;
@@ -223,20 +235,23 @@ static enum sy_err code_grant(struct http_req *r, struct store *s, const struct 
 	bool spent, answered;
 	if (oidc_opaque_check(&r->arena, "pocket_id_ac_", oidc_param(form, "code"), &sig))
 		return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
-	enum sy_err e = oidc_grant_spend(s, &r->arena, "authorize_code", sig, &g, &spent);
+	/* checked before it is spent: a wrong verifier or redirect_uri (someone who
+	 * intercepted the code) must not use it up for the client it belongs to */
+	enum sy_err e = oidc_grant_find(s, &r->arena, "authorize_code", sig, &g, NULL);
+	bool fits = !e && strcmp(g.client_id, c->id) == 0 && code_request_ok(c, &g, form);
+	oidc_grant_clear(&g);
+	if (e && e != SY_E_NOTFOUND)
+		return e;
+	if (!e && !fits)
+		return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
+	e = oidc_grant_spend(s, &r->arena, "authorize_code", sig, c->id, &g, &spent);
 	if (e == SY_E_NOTFOUND)
 		return spent ? replayed(r, s, &g) : oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	if (e)
 		return e;
-	const char *uri = oidc_param(form, "redirect_uri");
 	struct user u;
-	if (strcmp(g.client_id, c->id) != 0 || (g.redirect_uri && (!uri || strcmp(uri, g.redirect_uri) != 0)) ||
-	    (!g.redirect_uri && uri &&
-	     !oidc_redirect_match(c->callback_urls, uri, oidc_config()->allow_insecure_callback_urls)))
+	if (!code_request_ok(c, &g, form)) /* the row read again, in the spend itself */
 		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
-	else if (!oidc_pkce_ok(&g, oidc_param(form, "code_verifier")))
-		e = oidc_token_error(r, 400, "invalid_grant",
-		                     "The PKCE code verifier does not match the code challenge.");
 	else if (!(e = user_still_ok(r, s, c, &g, &u, &answered)) && !answered) {
 		json_t *out;
 		/* the tokens stay in the code's family: a later replay of the code revokes them */
@@ -248,24 +263,39 @@ static enum sy_err code_grant(struct http_req *r, struct store *s, const struct 
 	return e;
 }
 
-/* A narrower scope on refresh (RFC 6749 §6); never a wider one. */
-static enum sy_err narrow_scope(const json_t *form, struct oidc_grant *g, bool *ok)
+/* How many space-separated words a scope parameter has. */
+static size_t scope_words(const char *scope)
+{
+	size_t words = 0;
+	for (const char *p = scope ? scope : ""; *p;) {
+		size_t n = strcspn(p, " ");
+		words += n > 0;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return words;
+}
+
+/* A narrower scope for this refresh's tokens (RFC 6749 §6); never a wider
+ * one, nor one this server does not know. The refresh token keeps the scope
+ * granted: it "MUST be identical to that of the refresh token included". */
+static void narrow_scope(const json_t *form, struct oidc_grant *g, bool *ok)
 {
 	*ok = true;
 	const char *want = oidc_param(form, "scope");
 	if (!want)
-		return SY_OK;
+		return;
 	json_t *asked = oidc_scopes_known(want);
 	size_t i;
 	json_t *v;
+	*ok = json_array_size(asked) == scope_words(want);
 	json_array_foreach(asked, i, v) *ok = *ok && oidc_scope_has(g->scope, json_string_value(v));
 	if (*ok) {
-		json_decref(g->scope);
+		g->refresh_scope = g->scope;
 		g->scope = asked;
 	} else {
 		json_decref(asked);
 	}
-	return SY_OK;
 }
 
 static enum sy_err refresh_grant(struct http_req *r, struct store *s, const struct oidc_client *c, const json_t *form)
@@ -275,7 +305,7 @@ static enum sy_err refresh_grant(struct http_req *r, struct store *s, const stru
 	bool spent, answered, ok;
 	if (oidc_opaque_check(&r->arena, "pocket_id_rt_", oidc_param(form, "refresh_token"), &sig))
 		return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
-	enum sy_err e = oidc_grant_spend(s, &r->arena, "refresh_token", sig, &g, &spent);
+	enum sy_err e = oidc_grant_spend(s, &r->arena, "refresh_token", sig, c->id, &g, &spent);
 	if (e == SY_E_NOTFOUND)
 		return spent ? replayed(r, s, &g) : oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	if (e)
@@ -283,7 +313,7 @@ static enum sy_err refresh_grant(struct http_req *r, struct store *s, const stru
 	struct user u;
 	if (strcmp(g.client_id, c->id) != 0 || !g.user_id)
 		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
-	else if (!(e = narrow_scope(form, &g, &ok)) && !ok)
+	else if (narrow_scope(form, &g, &ok), !ok)
 		e = oidc_token_error(r, 400, "invalid_scope", "A refresh cannot widen the granted scope.");
 	else if (!e && !(e = user_still_ok(r, s, c, &g, &u, &answered)) && !answered) {
 		/* the access tokens issued before this refresh stop working */
@@ -310,14 +340,7 @@ static enum sy_err client_credentials_grant(struct http_req *r, struct store *s,
 	/* only the standard scopes may be named, and they mean nothing without a user */
 	const char *want = oidc_param(form, "scope");
 	json_t *known = oidc_scopes_known(want);
-	size_t words = 0;
-	for (const char *p = want ? want : ""; *p;) {
-		size_t n = strcspn(p, " ");
-		words += n > 0;
-		p += n;
-		p += strspn(p, " ");
-	}
-	bool ok = json_array_size(known) == words;
+	bool ok = json_array_size(known) == scope_words(want);
 	json_decref(known);
 	if (!ok)
 		return oidc_token_error(r, 400, "invalid_scope", "Only the standard scopes may be requested.");

@@ -181,7 +181,8 @@ static bool grant_read(struct arena *a, const char *data, struct oidc_grant *g)
 void oidc_grant_clear(struct oidc_grant *g)
 {
 	json_decref(g->scope);
-	g->scope = NULL;
+	json_decref(g->refresh_scope);
+	g->scope = g->refresh_scope = NULL;
 }
 
 enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows, size_t n)
@@ -236,7 +237,7 @@ enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows
 /* The grant of the live (active, unexpired) row of (kind, key) that sql
  * selects or updates, returning request_id, request_data, epoch(expires_at). */
 static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, const char *kind, const char *key,
-                            struct oidc_grant *g, int64_t *expires_at)
+                            const char *client_id, struct oidc_grant *g, int64_t *expires_at)
 {
 	memset(g, 0, sizeof *g);
 	struct store_stmt *st;
@@ -246,6 +247,8 @@ static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, c
 	store_bind_text(st, 1, kind);
 	store_bind_text(st, 2, key);
 	store_bind_int(st, 3, time(NULL));
+	if (client_id)
+		store_bind_text(st, 4, client_id);
 	bool row;
 	e = store_step(st, &row);
 	if (!e && !row)
@@ -261,25 +264,32 @@ static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, c
 	return e;
 }
 
-enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
-                             bool *spent_before)
+enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, const char *client_id,
+                             struct oidc_grant *g, bool *spent_before)
 {
 	*spent_before = false;
-	/* the update is the check: of two concurrent uses exactly one wins */
+	/* the update is the check: of two concurrent uses exactly one wins; and
+	 * only the client it was issued to can spend it, so another client
+	 * holding it can neither use it up nor set off the replay revocation */
 	enum sy_err e =
 	        live_row(s, a,
 	                 "UPDATE oauth2_sessions SET active = FALSE WHERE kind = ? AND key = ? AND active = TRUE "
-	                 "AND expires_at > ts(?) RETURNING request_id, request_data, epoch(expires_at)",
-	                 kind, key, g, NULL);
+	                 "AND expires_at > ts(?) AND client_id = ? RETURNING request_id, request_data, "
+	                 "epoch(expires_at)",
+	                 kind, key, client_id, g, NULL);
 	if (e != SY_E_NOTFOUND)
 		return e;
-	/* not usable: spent before (a replay: the caller revokes its family), or expired, or unknown */
+	/* not usable: spent before by its client (a replay: the caller revokes
+	 * its family), or expired, unknown, or another client's */
 	struct store_stmt *st;
 	bool row;
-	if ((e = store_prepare(s, "SELECT request_id, active FROM oauth2_sessions WHERE kind = ? AND key = ?", &st)))
+	if ((e = store_prepare(
+	             s, "SELECT request_id, active FROM oauth2_sessions WHERE kind = ? AND key = ? AND client_id = ?",
+	             &st)))
 		return e;
 	store_bind_text(st, 1, kind);
 	store_bind_text(st, 2, key);
+	store_bind_text(st, 3, client_id);
 	if (!(e = store_step(st, &row)) && row && !store_col_bool(st, 1)) {
 		*spent_before = true;
 		g->request_id = arena_strdup(a, store_col_text(st, 0));
@@ -294,7 +304,7 @@ enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, 
 	return live_row(s, a,
 	                "SELECT request_id, request_data, epoch(expires_at) FROM oauth2_sessions "
 	                "WHERE kind = ? AND key = ? AND active = TRUE AND expires_at > ts(?)",
-	                kind, key, g, expires_at);
+	                kind, key, NULL, g, expires_at);
 }
 
 enum sy_err oidc_family_revoke(struct store *s, const char *request_id)
@@ -421,9 +431,12 @@ enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_cl
 	if (e)
 		return e;
 	/* stored once everything is signed: no row for tokens that were never handed out */
+	struct oidc_grant kept = *g;
+	if (g->refresh_scope)
+		kept.scope = g->refresh_scope;
 	struct oidc_grant_row rows[2] = {
 	        {"access_token", oidc_jwt_signature(access), g, exp, NULL},
-	        {"refresh_token", refresh_sig, g, now + (int64_t)c->refresh_token_minutes * 60,
+	        {"refresh_token", refresh_sig, &kept, now + (int64_t)c->refresh_token_minutes * 60,
 	         oidc_jwt_signature(access)},
 	};
 	if ((e = oidc_grants_store(s, rows, u ? 2 : 1)))

@@ -133,6 +133,13 @@ static json_t *introspect(struct http_req *r, struct store *s, const struct oidc
 		found = true, exp = json_integer_value(json_object_get(claims, "exp"));
 	else if (!oidc_opaque_check(&r->arena, "pocket_id_rt_", token, &sig))
 		found = !oidc_grant_find(s, &r->arena, "refresh_token", sig, &g, &exp);
+	struct user u;
+	bool allowed = true;
+	/* active means usable (RFC 7662 §2.2): not for a user who is gone, is
+	 * disabled, or has left the client's allowed groups */
+	if (found && g.user_id)
+		found = !user_get(s, &r->arena, g.user_id, &u) && !u.disabled &&
+		        !oidc_client_allows(s, client, u.id, &allowed) && allowed;
 	if (!found || strcmp(g.client_id, client->id) != 0) {
 		out = inactive();
 	} else {
@@ -182,10 +189,16 @@ enum sy_err oidc_introspect_handler(struct http_req *r)
 			loaded = !e;
 			oidc_grant_clear(&g);
 		}
-	} else if (!h) {
+	} else if (!h || strncasecmp(h, "Basic ", 6) != 0) {
+		/* reference §2.10 (a): real credentials only, never a client_id alone */
 		e = oidc_token_error(r, 401, "request_unauthorized", "Authenticate with the client's credentials.");
 	} else if (!(e = oidc_client_authenticate(r, s, form, false, &c, &answered)) && !answered) {
-		loaded = true;
+		loaded = !c.is_public;
+		if (c.is_public) {
+			oidc_client_clear(&c);
+			e = oidc_token_error(r, 401, "invalid_client",
+			                     "A public client has no credentials to introspect with.");
+		}
 	}
 	if (loaded) {
 		const char *token = oidc_param(form, "token");

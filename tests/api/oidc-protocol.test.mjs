@@ -917,3 +917,90 @@ test('GET /api/oidc/clients/:id/preview/:userId: the ID token, access token and 
   const { browser } = await newUser();
   expectStatus(await browser.get(`/api/oidc/clients/${client.id}/preview/${adminUser.id}`), 403, 'forbidden');
 });
+
+/* ---------- regressions from the security review ---------- */
+
+test('select_account handing the request to another user asks that user to re-authenticate (requiresReauthentication)', async () => {
+  const a = await insertUser(srv);
+  const b = await signInAs(srv, admin, a.id);
+  const { credential } = await registerPasskey(b);
+  const start = expectStatus(await b.get('/api/webauthn/login/start'), 200);
+  expectStatus(await b.post('/api/webauthn/reauthenticate', assertion({ options: start.json, origin: b.origin, credential }).json), 204);
+  const c = await insertClient(srv, { requiresReauthentication: true, skipConsent: true });
+  const id = redirectOf(await authorize(b, c, { prompt: 'select_account' })).location.split('=')[1];
+  const before = expectStatus(await b.get(`/api/oidc/interactions/${id}`), 200).json;
+  assert.deepEqual(before.requiredSteps, ['select_account'], 'A\'s own re-authentication counted for A');
+  const other = await newUser();
+  b.setCookie('access_token', other.browser.cookie('access_token'));
+  const after = expectStatus(await b.post(`/api/oidc/interactions/${id}/complete`, { step: 'select_account' }), 200).json;
+  assert.equal(after.interaction?.currentStep, 'reauthenticate', JSON.stringify(after));
+  expectStatus(await b.post(`/api/oidc/interactions/${id}/complete`, { step: 'reauthenticate' }), 401, 'reauthentication_required');
+});
+
+test('a code is not used up by a wrong code_verifier or another client; a refresh token not by another client', async () => {
+  const pub = await insertClient(srv, { isPublic: true, skipConsent: true });
+  const verifier = crypto.randomBytes(40).toString('base64url');
+  const { code } = await getCode(admin, pub, { code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+  assert.equal((await exchange(srv, pub, code, { code_verifier: crypto.randomBytes(40).toString('base64url') }, { auth: 'none' })).json.error, 'invalid_grant');
+  assert.equal((await exchange(srv, client, code)).json.error, 'invalid_grant');
+  const ok = await exchange(srv, pub, code, { code_verifier: verifier }, { auth: 'none' });
+  assert.equal(ok.status, 200, ok.ctx);
+  const other = await insertClient(srv);
+  for (let i = 0; i < 2; i++) {
+    const stolen = await tokenRequest(srv, other, { grant_type: 'refresh_token', refresh_token: ok.json.refresh_token });
+    assert.equal(stolen.json.error, 'invalid_grant');
+  }
+  assert.equal((await userinfo(ok.json.access_token)).status, 200, 'another client replaying it revoked nothing');
+  assert.equal((await tokenRequest(srv, pub, { grant_type: 'refresh_token', refresh_token: ok.json.refresh_token }, { auth: 'none' })).status, 200);
+});
+
+test('a re-authentication made before a consent step is the code\'s auth_time', async () => {
+  const u = await insertUser(srv);
+  const b = await signInAs(srv, admin, u.id);
+  const { credential } = await registerPasskey(b);
+  const signedInAt = jwtClaims(b.cookie('access_token')).iat;
+  await sleep(2100);
+  const start = expectStatus(await b.get('/api/webauthn/login/start'), 200);
+  expectStatus(await b.post('/api/webauthn/reauthenticate', assertion({ options: start.json, origin: b.origin, credential }).json), 204);
+  const c = await insertClient(srv);
+  const steps = [];
+  const { tokens } = await login(b, c, { max_age: '1' }, { steps });
+  assert.deepEqual(steps, ['consent']);
+  assert.ok(jwtClaims(tokens.id_token).auth_time >= signedInAt + 2, 'the re-authentication, not the sign-in');
+});
+
+test('refresh: a narrower scope narrows this refresh\'s tokens only; an unknown scope is invalid_scope', async () => {
+  const { browser } = await newUser();
+  const first = await login(browser, client, { scope: 'openid profile email' });
+  const narrow = await tokenRequest(srv, client, { grant_type: 'refresh_token', refresh_token: first.tokens.refresh_token, scope: 'openid' });
+  assert.equal(narrow.json.scope, 'openid', narrow.ctx);
+  const again = await tokenRequest(srv, client, { grant_type: 'refresh_token', refresh_token: narrow.json.refresh_token });
+  assert.equal(again.json.scope, 'openid profile email', 'the refresh token kept the scope granted (RFC 6749 §6)');
+  const unknown = await tokenRequest(srv, client, { grant_type: 'refresh_token', refresh_token: again.json.refresh_token, scope: 'openid admin' });
+  assert.equal(unknown.json.error, 'invalid_scope', unknown.ctx);
+});
+
+test('cancelling someone else\'s sign-in request is refused', async () => {
+  const a = await newUser();
+  const c = await insertClient(srv);
+  const id = redirectOf(await authorize(a.browser, c)).location.split('=')[1];
+  const r = redirectOf(await new Browser(srv).get(`/authorize?interaction=${id}&cancel=true`));
+  assert.ok(r.location.startsWith('/interaction/error?'), r.location);
+  expectStatus(await a.browser.get(`/api/oidc/interactions/${id}`), 200);
+});
+
+test('introspection: only real Basic credentials of a confidential client; a disabled user\'s tokens are inactive', async () => {
+  const { user, browser } = await newUser();
+  const { tokens } = await login(browser, client);
+  const post = (headers, form) => request(srv.url, '/api/oidc/introspect', {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(),
+  });
+  assert.equal((await post({ authorization: 'X' }, { token: tokens.access_token, client_id: client.id })).status, 401);
+  const pub = await insertClient(srv, { isPublic: true });
+  assert.equal((await post({ authorization: `Basic ${Buffer.from(`${pub.id}:anything`).toString('base64')}` }, { token: tokens.access_token })).status, 401);
+  const basic = { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` };
+  assert.equal(JSON.parse((await post(basic, { token: tokens.refresh_token })).body).active, true);
+  await sql(srv, `UPDATE users SET disabled = TRUE WHERE id = ${q(user.id)}`);
+  assert.deepEqual(JSON.parse((await post(basic, { token: tokens.refresh_token })).body), { active: false });
+  assert.deepEqual(JSON.parse((await post(basic, { token: tokens.access_token })).body), { active: false });
+});
