@@ -213,10 +213,25 @@ export async function passkeyUser(srv, fields) {
   return { user, context, page };
 }
 
+/**
+ * page.goto, once the page's own navigation has settled: after a flow ends at a redirect_uri where
+ * nothing listens, Chromium's error page for it may still be loading and would interrupt the goto.
+ */
+async function gotoSettled(page, url) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.goto(url);
+    } catch (e) {
+      if (attempt === 3 || !/interrupted by another navigation/.test(e.message)) throw e;
+      await page.waitForLoadState().catch(() => {});
+    }
+  }
+}
+
 /** Signs in afresh (any session dropped) on Symbolon's own /login page with the passkey. */
 export async function signInWithPasskey(page, srv) {
   await page.context().clearCookies();
-  await page.goto(`${srv.base}/login`);
+  await gotoSettled(page, `${srv.base}/login`);
   await page.getByRole('button', { name: 'Sign in with passkey' }).click();
   await page.waitForURL(`${srv.base}/settings/account`);
 }
