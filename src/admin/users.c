@@ -15,22 +15,17 @@
 	"id, username, email, first_name, last_name, display_name, locale, ldap_id, is_admin, disabled, "              \
 	"email_verified"
 
-static char *col_dup(struct store_stmt *st, struct arena *a, int i)
-{
-	return store_col_null(st, i) ? NULL : arena_strdup(a, store_col_text(st, i));
-}
-
 static void read_row(struct store_stmt *st, struct arena *a, struct user *u)
 {
 	memset(u, 0, sizeof *u);
 	snprintf(u->id, sizeof u->id, "%s", store_col_text(st, 0));
-	u->username = col_dup(st, a, 1);
-	u->email = col_dup(st, a, 2);
-	u->first_name = col_dup(st, a, 3);
-	u->last_name = col_dup(st, a, 4);
-	u->display_name = col_dup(st, a, 5);
-	u->locale = col_dup(st, a, 6);
-	u->ldap_id = col_dup(st, a, 7);
+	u->username = store_col_strdup(st, 1, a);
+	u->email = store_col_strdup(st, 2, a);
+	u->first_name = store_col_strdup(st, 3, a);
+	u->last_name = store_col_strdup(st, 4, a);
+	u->display_name = store_col_strdup(st, 5, a);
+	u->locale = store_col_strdup(st, 6, a);
+	u->ldap_id = store_col_strdup(st, 7, a);
 	u->is_admin = store_col_bool(st, 8);
 	u->disabled = store_col_bool(st, 9);
 	u->email_verified = store_col_bool(st, 10);

@@ -13,11 +13,6 @@
 	"is_group_restricted, skip_consent, image_type, dark_image_type, access_token_duration_minutes, "              \
 	"refresh_token_duration_minutes"
 
-static char *text_or_null(struct store_stmt *st, struct arena *a, int i)
-{
-	return store_col_null(st, i) ? NULL : arena_strdup(a, store_col_text(st, i));
-}
-
 /* A JSON column, or def when it is NULL or not of the expected type. */
 static json_t *json_col(struct store_stmt *st, int i, json_t *def)
 {
@@ -43,10 +38,10 @@ enum sy_err oidc_client_get(struct store *s, struct arena *a, const char *id, st
 	if (!e && !row)
 		e = SY_E_NOTFOUND;
 	if (!e) {
-		out->id = text_or_null(st, a, 0);
-		out->name = text_or_null(st, a, 1);
-		out->description = text_or_null(st, a, 2);
-		out->launch_url = text_or_null(st, a, 3);
+		out->id = store_col_strdup(st, 0, a);
+		out->name = store_col_strdup(st, 1, a);
+		out->description = store_col_strdup(st, 2, a);
+		out->launch_url = store_col_strdup(st, 3, a);
 		out->callback_urls = json_col(st, 4, json_array());
 		out->logout_callback_urls = json_col(st, 5, json_array());
 		json_t *cred = json_col(st, 6, json_object());

@@ -27,18 +27,13 @@ enum sy_err oidc_admin_client_missing(struct http_req *r)
 	                         json_pack("{s:s}", "resource", "OIDC client"));
 }
 
-static char *col_copy(struct arena *a, struct store_stmt *st, int i)
-{
-	return store_col_null(st, i) ? NULL : arena_strdup(a, store_col_text(st, i));
-}
-
 json_t *oidc_admin_meta(struct arena *a, struct store_stmt *st, int first)
 {
 	struct oidc_client c = {0};
-	c.id = col_copy(a, st, first);
-	c.name = col_copy(a, st, first + 1);
-	c.description = col_copy(a, st, first + 2);
-	c.launch_url = col_copy(a, st, first + 3);
+	c.id = store_col_strdup(st, first, a);
+	c.name = store_col_strdup(st, first + 1, a);
+	c.description = store_col_strdup(st, first + 2, a);
+	c.launch_url = store_col_strdup(st, first + 3, a);
 	if (!c.id)
 		return NULL;
 	c.has_logo = !store_col_null(st, first + 4) && *store_col_text(st, first + 4);
@@ -367,8 +362,8 @@ static enum sy_err clients_delete(struct http_req *r)
 	e = store_step(st, &row);
 	char *light = NULL, *dark = NULL;
 	if (!e && row) {
-		light = col_copy(&r->arena, st, 0);
-		dark = col_copy(&r->arena, st, 1);
+		light = store_col_strdup(st, 0, &r->arena);
+		dark = store_col_strdup(st, 1, &r->arena);
 	}
 	store_finalize(st);
 	if (e)

@@ -89,6 +89,11 @@ bool store_col_bool(struct store_stmt *st, int i)
 	return t && (t[0] == 't' || t[0] == '1');
 }
 
+char *store_col_strdup(struct store_stmt *st, int i, struct arena *a)
+{
+	return store_col_null(st, i) ? NULL : arena_strdup(a, store_col_text(st, i));
+}
+
 const uint8_t *store_col_blob(struct store_stmt *st, int i, struct arena *a, size_t *n)
 {
 	*n = 0;

@@ -47,6 +47,8 @@ bool store_col_bool(struct store_stmt *st, int i);
 /* A BLOB/BYTEA column copied into the arena; NULL (n = 0) for NULL, or when
  * the arena is full. */
 const uint8_t *store_col_blob(struct store_stmt *st, int i, struct arena *a, size_t *n);
+/* A TEXT column copied into the arena; NULL for SQL NULL (or when the arena is full). */
+char *store_col_strdup(struct store_stmt *st, int i, struct arena *a);
 void store_finalize(struct store_stmt *st);
 
 /* Time columns are Pocket ID's: Unix seconds in an INTEGER on SQLite, TIMESTAMPTZ
