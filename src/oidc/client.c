@@ -11,7 +11,7 @@
 	"id, name, description, launch_url, callback_urls, logout_callback_urls, credentials, is_public, "             \
 	"pkce_enabled, pkce_supported, requires_reauthentication, requires_pushed_authorization_requests, "            \
 	"is_group_restricted, skip_consent, image_type, dark_image_type, access_token_duration_minutes, "              \
-	"refresh_token_duration_minutes"
+	"refresh_token_duration_minutes, epoch(created_at)"
 
 /* A JSON column, or def when it is NULL or not of the expected type. */
 static json_t *json_col(struct store_stmt *st, int i, json_t *def)
@@ -62,6 +62,7 @@ enum sy_err oidc_client_get(struct store *s, struct arena *a, const char *id, st
 		out->has_dark_logo = !store_col_null(st, 15) && *store_col_text(st, 15);
 		out->access_token_minutes = (long)store_col_int(st, 16);
 		out->refresh_token_minutes = (long)store_col_int(st, 17);
+		out->created_at = store_col_int(st, 18);
 		if (out->access_token_minutes <= 0)
 			out->access_token_minutes = 60;
 		if (out->refresh_token_minutes <= 0)

@@ -27,6 +27,7 @@ struct oidc_client {
 	bool is_public, pkce_enabled, pkce_supported, requires_reauthentication, requires_par;
 	bool is_group_restricted, skip_consent, has_logo, has_dark_logo;
 	long access_token_minutes, refresh_token_minutes;
+	int64_t created_at; /* a token issued before it belongs to a deleted client of the same id */
 };
 /* Loads a client (strings in a; the JSON held until oidc_client_clear);
  * SY_E_NOTFOUND when there is none. */
@@ -103,6 +104,17 @@ enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind,
 /* An active, unexpired row without spending it; SY_E_NOTFOUND otherwise. */
 enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
                             int64_t *expires_at) SY_WARN_UNUSED;
+/* The grant of an access token whose signature and expiry were checked
+ * (claims: its payload; sig: its signature segment). A user's token has a
+ * row, which must be active. A client_credentials token (sub
+ * "client-<client_id>") has none unless it was revoked: no row is valid, an
+ * inactive one is not. SY_E_NOTFOUND when it is not honoured. */
+enum sy_err oidc_access_grant(struct store *s, struct arena *a, const json_t *claims, const char *sig,
+                              struct oidc_grant *g) SY_WARN_UNUSED;
+/* Ends one access token: its row made inactive, or for a client_credentials
+ * token without one, an inactive row kept until it expires. */
+enum sy_err oidc_access_revoke(struct store *s, const json_t *claims, const char *sig,
+                               const struct oidc_grant *g) SY_WARN_UNUSED;
 /* Deactivates every code and token of a family. */
 enum sy_err oidc_family_revoke(struct store *s, const char *request_id) SY_WARN_UNUSED;
 bool oidc_scope_has(const json_t *scope, const char *want);
@@ -110,7 +122,8 @@ char *oidc_scope_string(struct arena *a, const json_t *scope);
 const char *oidc_jwt_signature(const char *jwt);
 /* Issues the token response for a grant: an access token always, a refresh
  * token and (with openid) an ID token for a user grant (u not NULL). Sets
- * g->id_token_jti. */
+ * g->id_token_jti. A user grant's tokens get their rows; a client_credentials
+ * access token gets none (oidc_access_grant). */
 struct user;
 enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_client *c, struct oidc_grant *g,
                        const struct user *u, json_t **out) SY_WARN_UNUSED;

@@ -307,6 +307,82 @@ enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, 
 	                kind, key, NULL, g, expires_at);
 }
 
+/* A client_credentials token: its subject is "client-" and its client's id. A
+ * user's id is a UUID, so no user's token reads as one. */
+static bool client_token(const json_t *claims)
+{
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	const char *cid = json_string_value(json_object_get(claims, "client_id"));
+	return sub && cid && strncmp(sub, "client-", 7) == 0 && strcmp(sub + 7, cid) == 0;
+}
+
+enum sy_err oidc_access_grant(struct store *s, struct arena *a, const json_t *claims, const char *sig,
+                              struct oidc_grant *g)
+{
+	memset(g, 0, sizeof *g);
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(
+	        s, "SELECT request_id, request_data, active FROM oauth2_sessions WHERE kind = 'access_token' AND key = ?",
+	        &st);
+	if (e)
+		return e;
+	store_bind_text(st, 1, sig);
+	bool row;
+	if (!(e = store_step(st, &row)) && row) {
+		g->request_id = arena_strdup(a, store_col_text(st, 0));
+		if (!store_col_bool(st, 2) || !grant_read(a, store_col_text(st, 1), g))
+			e = SY_E_NOTFOUND;
+	} else if (!e) {
+		/* not stored: a client's grant carries nothing the JWT does not say */
+		json_t *scp = json_object_get(claims, "scp");
+		json_t *iat = json_object_get(claims, "iat");
+		if (!client_token(claims) || !json_is_array(scp) || !json_is_integer(iat)) {
+			e = SY_E_NOTFOUND;
+		} else {
+			g->request_id = arena_strdup(a, json_string_value(json_object_get(claims, "jti")));
+			g->client_id = arena_strdup(a, json_string_value(json_object_get(claims, "client_id")));
+			g->scope = json_incref(scp);
+			g->requested_at = g->auth_time = json_integer_value(iat);
+		}
+	}
+	store_finalize(st);
+	return e;
+}
+
+enum sy_err oidc_access_revoke(struct store *s, const json_t *claims, const char *sig, const struct oidc_grant *g)
+{
+	json_t *j = oidc_grant_json(g);
+	char *data = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!data)
+		return SY_E_INTERNAL;
+	/* a user's token has its row; a client's gets one, inactive, which the
+	 * janitor deletes once the token has expired anyway */
+	struct store_stmt *st;
+	enum sy_err e = store_prepare(
+	        s,
+	        "INSERT INTO oauth2_sessions (id, created_at, kind, key, request_id, client_id, active, request_data, "
+	        "expires_at) VALUES (?, ts(?), 'access_token', ?, ?, ?, FALSE, ?, ts(?)) "
+	        "ON CONFLICT (kind, key) DO UPDATE SET active = FALSE",
+	        &st);
+	if (!e) {
+		char id[37];
+		uuid_v4(id);
+		store_bind_text(st, 1, id);
+		store_bind_int(st, 2, time(NULL));
+		store_bind_text(st, 3, sig);
+		store_bind_text(st, 4, g->request_id);
+		store_bind_text(st, 5, g->client_id);
+		store_bind_text(st, 6, data);
+		store_bind_int(st, 7, json_integer_value(json_object_get(claims, "exp")));
+		bool row;
+		e = store_step(st, &row);
+		store_finalize(st);
+	}
+	free(data);
+	return e;
+}
+
 enum sy_err oidc_family_revoke(struct store *s, const char *request_id)
 {
 	const char *args[] = {request_id};
@@ -430,7 +506,10 @@ enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_cl
 		e = id_token(r, s, g, u, access, now, &idt);
 	if (e)
 		return e;
-	/* stored once everything is signed: no row for tokens that were never handed out */
+	/* stored once everything is signed: no row for tokens that were never
+	 * handed out, and none for a client's access token, which has no family
+	 * to revoke with and says all it stands for itself (a revocation adds a
+	 * row: oidc_access_revoke) */
 	struct oidc_grant kept = *g;
 	if (g->refresh_scope)
 		kept.scope = g->refresh_scope;
@@ -439,7 +518,7 @@ enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_cl
 	        {"refresh_token", refresh_sig, &kept, now + (int64_t)c->refresh_token_minutes * 60,
 	         oidc_jwt_signature(access)},
 	};
-	if ((e = oidc_grants_store(s, rows, u ? 2 : 1)))
+	if (u && (e = oidc_grants_store(s, rows, 2)))
 		return e;
 	*out = json_pack("{s:s, s:I, s:s, s:s}", "access_token", access, "expires_in", (json_int_t)(exp - now), "scope",
 	                 u ? oidc_scope_string(&r->arena, g->scope) : "", "token_type", "bearer");

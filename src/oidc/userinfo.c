@@ -14,8 +14,8 @@
 /* ---- access tokens ---- */
 
 /* An access token this server issued and still honours: signature, typ
- * at+jwt, not expired, its row active (a revoked family is not). *claims
- * gets the JWT claims, *g the grant. */
+ * at+jwt, not expired, not revoked (oidc_access_grant). *claims gets the JWT
+ * claims, *g the grant. */
 static bool access_token_valid(struct http_req *r, struct store *s, const char *jwt, json_t **claims,
                                struct oidc_grant *g)
 {
@@ -36,13 +36,21 @@ static bool access_token_valid(struct http_req *r, struct store *s, const char *
 	json_t *c = ok ? json_loadb(payload, plen, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	json_t *exp = json_object_get(c, "exp");
 	ok = ok && json_is_integer(exp) && json_integer_value(exp) > time(NULL) &&
-	     !oidc_grant_find(s, &r->arena, "access_token", oidc_jwt_signature(jwt), g, NULL);
+	     !oidc_access_grant(s, &r->arena, c, oidc_jwt_signature(jwt), g);
 	if (!ok) {
 		json_decref(c);
 		return false;
 	}
 	*claims = c;
 	return true;
+}
+
+/* Whether an access token of c's id was issued to c, not to a client of the
+ * same id deleted before c was created (the deletion took the rows of its
+ * users' tokens along; a client_credentials token has none). */
+static bool issued_to(const json_t *claims, const struct oidc_client *c)
+{
+	return json_integer_value(json_object_get(claims, "iat")) >= c->created_at;
 }
 
 static bool aud_has(const json_t *claims, const char *want)
@@ -140,7 +148,7 @@ static json_t *introspect(struct http_req *r, struct store *s, const struct oidc
 	if (found && g.user_id)
 		found = !user_get(s, &r->arena, g.user_id, &u) && !u.disabled &&
 		        !oidc_client_allows(s, client, u.id, &allowed) && allowed;
-	if (!found || strcmp(g.client_id, client->id) != 0) {
+	if (!found || strcmp(g.client_id, client->id) != 0 || (claims && !issued_to(claims, client))) {
 		out = inactive();
 	} else {
 		json_t *aud = claims ? json_incref(json_object_get(claims, "aud")) : json_pack("[s]", client->id);
@@ -184,9 +192,13 @@ enum sy_err oidc_introspect_handler(struct http_req *r)
 		if (!access_token_valid(r, s, h + 7, &claims, &g)) {
 			e = oidc_token_error(r, 401, "request_unauthorized", "The bearer token is invalid.");
 		} else {
-			json_decref(claims);
 			e = oidc_client_get(s, &r->arena, g.client_id, &c);
-			loaded = !e;
+			loaded = !e && issued_to(claims, &c);
+			if (!e && !loaded)
+				oidc_client_clear(&c);
+			if (e == SY_E_NOTFOUND || (!e && !loaded))
+				e = oidc_token_error(r, 401, "request_unauthorized", "The bearer token is invalid.");
+			json_decref(claims);
 			oidc_grant_clear(&g);
 		}
 	} else if (!h || strncasecmp(h, "Basic ", 6) != 0) {
@@ -222,12 +234,8 @@ static enum sy_err revoke(struct http_req *r, struct store *s, const struct oidc
 	char *sig;
 	enum sy_err e = SY_OK;
 	if (access_token_valid(r, s, token, &claims, &g)) {
-		if (strcmp(g.client_id, c->id) == 0) {
-			const char *args[] = {oidc_jwt_signature(token)};
-			e = store_run(
-			        s, "UPDATE oauth2_sessions SET active = FALSE WHERE kind = 'access_token' AND key = ?",
-			        args, 1, NULL);
-		}
+		if (strcmp(g.client_id, c->id) == 0 && issued_to(claims, c))
+			e = oidc_access_revoke(s, claims, oidc_jwt_signature(token), &g);
 	} else if (!oidc_opaque_check(&r->arena, "pocket_id_rt_", token, &sig) &&
 	           !oidc_grant_find(s, &r->arena, "refresh_token", sig, &g, NULL) && strcmp(g.client_id, c->id) == 0) {
 		e = oidc_family_revoke(s, g.request_id);

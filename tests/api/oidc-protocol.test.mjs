@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startServer, request, sleep } from './harness.mjs';
+import { startServer, request, sleep, DB_KIND } from './harness.mjs';
 import {
   Browser, expectStatus, setupAdmin, registerPasskey, loginPasskey, signInAs, insertUser, jwtClaims, jwtHeader, sql, q,
 } from './client.mjs';
@@ -734,6 +734,40 @@ test('introspection (RFC 7662): 401 without credentials; active for own tokens, 
   assert.deepEqual((await introspect(client, 'garbage')).json, { active: false });
 });
 
+test('client_credentials tokens are not stored; introspection honours them, revocation and a re-created client of the same id end them', async () => {
+  const c = await insertClient(srv);
+  const token = (await tokenRequest(srv, c, { grant_type: 'client_credentials' })).json.access_token;
+  assert.deepEqual(await sql(srv, `SELECT count(*) FROM oauth2_sessions WHERE client_id = ${q(c.id)}`), [['0']]);
+  const introspect = (who, headers) => tokenFormPost('/api/oidc/introspect', who, { token }, headers).then((r) => ({ status: r.status, json: JSON.parse(r.body) }));
+  const a = await introspect(c);
+  assert.equal(a.json.active, true, JSON.stringify(a.json));
+  assert.equal(a.json.sub, `client-${c.id}`);
+  assert.equal(a.json.client_id, c.id);
+  assert.equal(a.json.scope, '');
+  assert.equal(a.json.token_type, 'access_token');
+  assert.equal((await introspect(c, { authorization: `Bearer ${token}` })).json.active, true, 'it stands for its client');
+  assert.deepEqual((await introspect(await insertClient(srv))).json, { active: false });
+  assert.equal((await userinfo(token)).status, 403, 'no user behind it');
+
+  assert.equal((await tokenFormPost('/api/oidc/revoke', await insertClient(srv), { token })).status, 200);
+  assert.equal((await introspect(c)).json.active, true, 'another client cannot revoke it');
+  assert.equal((await tokenFormPost('/api/oidc/revoke', c, { token })).status, 200);
+  assert.deepEqual((await introspect(c)).json, { active: false });
+  assert.equal((await introspect(c, { authorization: `Bearer ${token}` })).status, 401);
+  assert.equal((await tokenFormPost('/api/oidc/revoke', c, { token })).status, 200, 'revoking twice changes nothing');
+  assert.deepEqual(await sql(srv, `SELECT kind, active FROM oauth2_sessions WHERE client_id = ${q(c.id)}`),
+    [['access_token', DB_KIND === 'postgres' ? 'f' : '0']], 'one inactive row, until the token expires');
+
+  const d = await insertClient(srv);
+  const old = (await tokenRequest(srv, d, { grant_type: 'client_credentials' })).json.access_token;
+  await sql(srv, `DELETE FROM oidc_clients WHERE id = ${q(d.id)}`);
+  const again = await insertClient(srv, { id: d.id, createdAt: Math.floor(Date.now() / 1000) + 5 });
+  const r = await tokenFormPost('/api/oidc/introspect', again, { token: old });
+  assert.deepEqual(JSON.parse(r.body), { active: false }, 'a token of the deleted client is not the new one\'s');
+  const b = await tokenFormPost('/api/oidc/introspect', again, { token: old }, { authorization: `Bearer ${old}` });
+  assert.equal(b.status, 401);
+});
+
 test('revocation (RFC 7009): revoking a refresh token ends its family; 200 for unknown tokens and other clients\' tokens', async () => {
   const { tokens } = await login(admin, client);
   const revoke = (c, token) => tokenFormPost('/api/oidc/revoke', c, { token });
@@ -752,10 +786,10 @@ test('revocation (RFC 7009): revoking a refresh token ends its family; 200 for u
   assert.equal(wrong.status, 401);
 });
 
-function tokenFormPost(path, c, form) {
+function tokenFormPost(path, c, form, headers) {
   return request(srv.url, path, {
     method: 'POST', body: new URLSearchParams(form).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}` },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(headers || { authorization: `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}` }) },
   });
 }
 

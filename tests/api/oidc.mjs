@@ -19,7 +19,7 @@ export async function insertClient(srv, opts = {}) {
   const id = opts.id || crypto.randomUUID();
   const secret = opts.secret === undefined ? crypto.randomBytes(24).toString('base64url').slice(0, 32) : opts.secret;
   const isPublic = !!opts.isPublic;
-  const now = Math.floor(Date.now() / 1000);
+  const now = opts.createdAt ?? Math.floor(Date.now() / 1000);
   const secrets = isPublic || secret === null ? [] : [{
     id: crypto.randomUUID(), alg: 'sha256', hash: crypto.createHash('sha256').update(secret).digest('hex'),
     prefix: secret.slice(0, 4), createdAt: new Date().toISOString(), expiresAt: opts.secretExpiresAt ?? null,
