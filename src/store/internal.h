@@ -17,6 +17,8 @@ struct store_ops {
 	bool (*col_null)(struct store_stmt *st, int i);
 	const uint8_t *(*col_blob)(struct store_stmt *st, int i, struct arena *a, size_t *n);
 	void (*finalize)(struct store_stmt *st);
+	/* NULL: statements run at their first step */
+	void (*queue)(struct store_stmt *st);
 	const char *(*errmsg)(struct store *s);
 	void (*close)(struct store *s);
 	/* NULL: COMMIT as a plain statement */

@@ -25,11 +25,19 @@ struct pg_prepared {
 	char name[24]; /* "s<n>": never reused, so a DEALLOCATE that failed cannot collide */
 };
 
+/* Statements waiting for the next round trip (store_queue); more than this
+ * run on their own. */
+#define PG_QUEUE 8
+
+struct pg_stmt;
+
 struct pg_store {
 	struct store base;
 	PGconn *conn;
 	struct pg_prepared prepared[PG_PREPARED];
 	uint64_t clock, names;
+	struct pg_stmt *queue[PG_QUEUE];
+	int queued;
 };
 
 struct pg_stmt {
@@ -39,7 +47,8 @@ struct pg_stmt {
 	char *values[PG_MAX_PARAMS];
 	PGresult *res;
 	int row, nrows;
-	bool executed;
+	bool executed, queued;
+	enum sy_err err; /* of a run in a pipeline, told at the first step */
 };
 
 static PGconn *conn_of(struct store *s)
@@ -230,24 +239,136 @@ static const char *prepared_name(struct pg_store *s, const char *sql, int nparam
 	return s->prepared[slot].name;
 }
 
+/* The prepared name of each statement of a batch, copied: preparing a later
+ * one may prepare the same text afresh under a new name (PG_REPREPARE), so a
+ * text already named in the batch keeps that name. "" when it cannot be
+ * prepared: it runs unprepared, and reports its own error. */
+static void batch_names(struct pg_store *s, struct pg_stmt **q, int n, char (*names)[24])
+{
+	for (int i = 0; i < n; i++) {
+		names[i][0] = '\0';
+		for (int j = 0; j < i && !names[i][0]; j++)
+			if (names[j][0] && strcmp(q[j]->sql, q[i]->sql) == 0)
+				memcpy(names[i], names[j], sizeof names[i]);
+		const char *name = names[i][0] || !preparable(q[i]->sql) ? NULL : prepared_name(s, q[i]->sql, q[i]->nparams);
+		if (name)
+			snprintf(names[i], sizeof names[i], "%s", name);
+	}
+}
+
+/* What a statement's result means for it: its rows, or the error it tells. */
+static enum sy_err take_result(struct pg_store *s, struct pg_stmt *st, PGresult *r, bool piped)
+{
+	st->res = r;
+	st->row = -1;
+	st->nrows = 0;
+	ExecStatusType rs = PQresultStatus(r);
+	if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+		return SY_OK;
+	}
+	if (!piped)
+		return result_error(s, r);
+	/* in a pipeline the connection's message is not this statement's */
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (state && strcmp(state, "23505") == 0)
+		return SY_E_CONFLICT;
+	if (rs == PGRES_PIPELINE_ABORTED)
+		log_error("postgres: not run, an earlier statement of its round trip failed");
+	else
+		log_error("postgres: %s", r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
+	return SY_E_STORE;
+}
+
+/* Runs the queued statements in one round trip: libpq's pipeline mode, one
+ * Sync at the end. Each gets its result or error for its first step. */
+static void run_queue(struct pg_store *s)
+{
+	struct pg_stmt *q[PG_QUEUE];
+	char names[PG_QUEUE][24];
+	int n = s->queued, sent = 0;
+	memcpy(q, s->queue, sizeof q);
+	s->queued = 0;
+	for (int i = 0; i < n; i++)
+		q[i]->queued = false, q[i]->executed = true;
+	batch_names(s, q, n, names);
+	PGconn *c = s->conn;
+	if (PQenterPipelineMode(c)) {
+		for (; sent < n; sent++) {
+			const char *const *v = (const char *const *)q[sent]->values;
+			if (!(names[sent][0] ? PQsendQueryPrepared(c, names[sent], q[sent]->nparams, v, NULL, NULL, 0)
+			                     : PQsendQueryParams(c, q[sent]->sql, q[sent]->nparams, NULL, v, NULL, NULL, 0)))
+				break;
+		}
+		if (!PQpipelineSync(c))
+			sent = 0;
+		for (int i = 0; i < sent; i++) {
+			q[i]->err = take_result(s, q[i], PQgetResult(c), true);
+			for (PGresult *z; (z = PQgetResult(c));) /* the NULL that ends a statement's results */
+				PQclear(z);
+		}
+		for (PGresult *z; sent && (z = PQgetResult(c));) { /* the Sync's */
+			bool sync = PQresultStatus(z) == PGRES_PIPELINE_SYNC;
+			PQclear(z);
+			if (sync)
+				break;
+		}
+		PQexitPipelineMode(c);
+	}
+	for (int i = sent; i < n; i++) {
+		log_error("postgres: cannot send a statement: %s", PQerrorMessage(c));
+		q[i]->err = SY_E_STORE;
+	}
+	heal(s);
+}
+
+static void pg_queue(struct store_stmt *base)
+{
+	struct pg_stmt *st = (struct pg_stmt *)base;
+	struct pg_store *s = (struct pg_store *)base->store;
+	if (!st->executed && !st->queued && s->queued < PG_QUEUE) {
+		st->queued = true;
+		s->queue[s->queued++] = st;
+	}
+}
+
+static void unqueue(struct pg_stmt *st)
+{
+	struct pg_store *s = (struct pg_store *)st->base.store;
+	for (int i = 0; st->queued && i < s->queued; i++)
+		if (s->queue[i] == st) {
+			memmove(&s->queue[i], &s->queue[i + 1], (size_t)(s->queued - i - 1) * sizeof s->queue[0]);
+			s->queued--;
+			st->queued = false;
+		}
+}
+
 static enum sy_err pg_step(struct store_stmt *base, bool *row)
 {
 	struct pg_stmt *st = (struct pg_stmt *)base;
 	struct pg_store *s = (struct pg_store *)base->store;
 	PGconn *c = s->conn;
 	*row = false;
+	if (!st->executed && s->queued && (st->queued || s->queued < PG_QUEUE)) {
+		pg_queue(base);
+		run_queue(s);
+	}
+	if (st->err) {
+		enum sy_err e = st->err;
+		st->err = SY_OK;
+		return e;
+	}
 	if (!st->executed) {
 		st->executed = true;
 		const char *name = preparable(st->sql) ? prepared_name(s, st->sql, st->nparams) : NULL;
 		const char *const *values = (const char *const *)st->values;
 		/* a statement that cannot be prepared runs unprepared, and reports its own error */
-		st->res = name ? PQexecPrepared(c, name, st->nparams, values, NULL, NULL, 0)
-		               : PQexecParams(c, st->sql, st->nparams, NULL, values, NULL, NULL, 0);
-		ExecStatusType rs = PQresultStatus(st->res);
-		if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK)
-			return result_error(s, st->res);
-		st->nrows = rs == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
-		st->row = -1;
+		enum sy_err e = take_result(s, st,
+		                            name ? PQexecPrepared(c, name, st->nparams, values, NULL, NULL, 0)
+		                                 : PQexecParams(c, st->sql, st->nparams, NULL, values, NULL, NULL, 0),
+		                            false);
+		if (e)
+			return e;
 	}
 	if (st->row + 1 < st->nrows) {
 		st->row++;
@@ -315,6 +436,7 @@ static enum sy_err pg_commit(struct store *s)
 static void pg_finalize(struct store_stmt *base)
 {
 	struct pg_stmt *st = (struct pg_stmt *)base;
+	unqueue(st);
 	PQclear(st->res);
 	for (int i = 0; i < st->nparams; i++)
 		free(st->values[i]);
@@ -347,6 +469,7 @@ static const struct store_ops PG_OPS = {
         .col_null = pg_col_null,
         .col_blob = pg_col_blob,
         .finalize = pg_finalize,
+        .queue = pg_queue,
         .errmsg = pg_errmsg,
         .close = pg_close,
         .commit = pg_commit,

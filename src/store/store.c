@@ -102,6 +102,12 @@ const uint8_t *store_col_blob(struct store_stmt *st, int i, struct arena *a, siz
 	return st->store->ops->col_blob(st, i, a, n);
 }
 
+void store_queue(struct store_stmt *st)
+{
+	if (st->store->ops->queue)
+		st->store->ops->queue(st);
+}
+
 void store_finalize(struct store_stmt *st)
 {
 	if (st)

@@ -50,6 +50,15 @@ const uint8_t *store_col_blob(struct store_stmt *st, int i, struct arena *a, siz
 /* A TEXT column copied into the arena; NULL for SQL NULL (or when the arena is full). */
 char *store_col_strdup(struct store_stmt *st, int i, struct arena *a);
 void store_finalize(struct store_stmt *st);
+/* Sends st, bound, along with the next statement the connection runs: on
+ * PostgreSQL every queued statement and that one go in one round trip
+ * (libpq's pipeline mode; one implicit transaction outside store_begin, so
+ * one that fails takes the others' writes along). On SQLite, which has no
+ * round trips, st simply runs at its first store_step. Either way the caller
+ * then steps st as usual; a statement that writes must be stepped, and
+ * finalizing one never stepped may leave it unrun. Reads that do not depend
+ * on each other go in one trip this way, instead of one each. */
+void store_queue(struct store_stmt *st);
 
 /* Time columns are Pocket ID's: Unix seconds in an INTEGER on SQLite, TIMESTAMPTZ
  * on PostgreSQL. SQL written once uses ts(?) to turn bound Unix seconds into a

@@ -354,6 +354,93 @@ static void test_statement_reuse(void **state)
 	each_dialect(statement_reuse);
 }
 
+static struct store_stmt *queued_select(struct store *s, const char *sql, int64_t arg)
+{
+	struct store_stmt *st;
+	assert_int_equal(store_prepare(s, sql, &st), SY_OK);
+	store_bind_int(st, 1, arg);
+	store_queue(st);
+	return st;
+}
+
+static int64_t one_int(struct store_stmt *st)
+{
+	bool row;
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_true(row);
+	int64_t v = store_col_int(st, 0);
+	assert_int_equal(store_step(st, &row), SY_OK);
+	assert_false(row);
+	store_finalize(st);
+	return v;
+}
+
+/* Queued statements run with the next one stepped (one round trip on
+ * PostgreSQL): each still reads its own rows, in any order; one that fails
+ * tells its own error and leaves the connection usable; one finalized before
+ * that trip never runs; more than a trip holds still all run. */
+static void queued_statements(struct store *s, struct db *d)
+{
+	(void)d;
+	assert_int_equal(store_exec(s, "CREATE TABLE q (k BIGINT PRIMARY KEY, v BIGINT)"), SY_OK);
+	const char *args[] = {"1", "10"};
+	assert_int_equal(store_run(s, "INSERT INTO q (k, v) VALUES (?, ?)", args, 2, NULL), SY_OK);
+	static const char *get = "SELECT v + ? FROM q WHERE k = 1";
+	struct store_stmt *a = queued_select(s, get, 1), *b = queued_select(s, get, 2);
+	struct store_stmt *c = queued_select(s, "SELECT count(*) + ? FROM q", 100);
+	assert_int_equal(one_int(c), 101);
+	assert_int_equal(one_int(a), 11);
+	assert_int_equal(one_int(b), 12);
+
+	/* the same text twice, a duplicate key, and a read after it */
+	struct store_stmt *w, *dup, *after;
+	assert_int_equal(store_prepare(s, "INSERT INTO q (k, v) VALUES (?, 0)", &dup), SY_OK);
+	store_bind_int(dup, 1, 1);
+	a = queued_select(s, get, 3);
+	store_queue(dup);
+	after = queued_select(s, get, 4);
+	assert_int_equal(one_int(a), 13);
+	bool row;
+	assert_int_equal(store_step(dup, &row), SY_E_CONFLICT);
+	store_finalize(dup);
+	/* PostgreSQL does not run what follows a failure in the same trip */
+	assert_int_equal(store_step(after, &row), store_kind(s) == STORE_POSTGRES ? SY_E_STORE : SY_OK);
+	store_finalize(after);
+	assert_int_equal(one_int(queued_select(s, get, 5)), 15);
+
+	/* finalized before its trip: never run */
+	assert_int_equal(store_prepare(s, "INSERT INTO q (k, v) VALUES (?, 0)", &w), SY_OK);
+	store_bind_int(w, 1, 2);
+	store_queue(w);
+	store_finalize(w);
+	assert_int_equal(one_int(queued_select(s, "SELECT count(*) + ? FROM q", 0)), 1);
+
+	/* more than a round trip holds */
+	struct store_stmt *many[20];
+	for (int i = 0; i < 20; i++)
+		many[i] = queued_select(s, i % 2 ? get : "SELECT ? + 0 FROM q", i);
+	for (int i = 19; i >= 0; i--)
+		assert_int_equal(one_int(many[i]), i % 2 ? 10 + i : i);
+
+	/* in a transaction: queued writes are part of it */
+	assert_int_equal(store_begin(s), SY_OK);
+	assert_int_equal(store_prepare(s, "INSERT INTO q (k, v) VALUES (?, 7)", &w), SY_OK);
+	store_bind_int(w, 1, 3);
+	store_queue(w);
+	a = queued_select(s, get, 0);
+	assert_int_equal(store_step(w, &row), SY_OK);
+	store_finalize(w);
+	assert_int_equal(one_int(a), 10);
+	store_rollback(s);
+	assert_int_equal(one_int(queued_select(s, "SELECT count(*) + ? FROM q", 0)), 1);
+}
+
+static void test_queued_statements(void **state)
+{
+	(void)state;
+	each_dialect(queued_statements);
+}
+
 struct writer {
 	const char *conn;
 	int base;
@@ -576,6 +663,7 @@ int main(void)
 	        cmocka_unit_test(test_blobs),
 	        cmocka_unit_test(test_sweep),
 	        cmocka_unit_test(test_statement_reuse),
+	        cmocka_unit_test(test_queued_statements),
 	        cmocka_unit_test(test_concurrent_writers),
 	        cmocka_unit_test(test_upgrade_0005),
 	        cmocka_unit_test(test_bad_connection),
