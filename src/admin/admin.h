@@ -77,6 +77,10 @@ struct user {
 bool email_valid(const char *s);
 /* Loads a user by id into the arena; SY_E_NOTFOUND when there is none. */
 enum sy_err user_get(struct store *s, struct arena *a, const char *id, struct user *out) SY_WARN_UNUSED;
+/* user_get in two halves, to share a round trip (store_queue): the query
+ * queued, then the user read from it (st finalized). */
+enum sy_err user_get_queue(struct store *s, const char *id, struct store_stmt **st) SY_WARN_UNUSED;
+enum sy_err user_get_read(struct store_stmt *st, struct arena *a, struct user *out) SY_WARN_UNUSED;
 /* By username or email (case-insensitive), for the CLI. */
 enum sy_err user_find(struct store *s, struct arena *a, const char *name_or_email, struct user *out) SY_WARN_UNUSED;
 /* UserDto. relations: customClaims and userGroups read from the database;
@@ -166,6 +170,11 @@ enum sy_err claims_suggestions_handler(struct http_req *r);
  * agent. data is a flat object of strings (taken); NULL for none. A failure
  * is logged, never returned: the action it records has already happened. */
 void audit_record(struct http_req *r, struct store *s, const char *event, const char *user_id, json_t *data);
+/* audit_record in two halves, to share a round trip: the row queued (NULL
+ * when it cannot be), then written (st stepped and finalized; a failure logged). */
+struct store_stmt *audit_record_queue(struct http_req *r, struct store *s, const char *event, const char *user_id,
+                                      json_t *data);
+void audit_record_finish(struct store_stmt *st);
 /* Deletes entries older than before (Unix seconds). */
 void audit_expire(struct store *s, int64_t before);
 /* GET /api/audit-logs (own), /all, /filters/client-names, /filters/users. */

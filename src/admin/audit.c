@@ -27,7 +27,8 @@ void audit_expire(struct store *s, int64_t before)
 	store_finalize(st);
 }
 
-void audit_record(struct http_req *r, struct store *s, const char *event, const char *user_id, json_t *data)
+struct store_stmt *audit_record_queue(struct http_req *r, struct store *s, const char *event, const char *user_id,
+                                      json_t *data)
 {
 	char id[37];
 	uuid_v4(id);
@@ -41,39 +42,40 @@ void audit_record(struct http_req *r, struct store *s, const char *event, const 
 	char country[64] = "", city[64] = "";
 	if (*r->client_ip)
 		geoip_locate(r->client_ip, country, sizeof country, city, sizeof city);
-	struct store_stmt *st;
-	if (text &&
-	    !store_prepare(s,
-	                   "INSERT INTO audit_logs (id, created_at, event, ip_address, user_agent, data, user_id, "
-	                   "country, city) VALUES (?, ts(?), ?, ?, ?, ?, ?, ?, ?)",
-	                   &st)) {
-		store_bind_text(st, 1, id);
-		store_bind_int(st, 2, time(NULL));
-		store_bind_text(st, 3, event);
-		if (*r->client_ip)
-			store_bind_text(st, 4, r->client_ip);
-		else
-			store_bind_null(st, 4);
-		if (agent)
-			store_bind_text(st, 5, agent);
-		else
-			store_bind_null(st, 5);
-		store_bind_text(st, 6, text);
-		store_bind_text(st, 7, user_id);
-		if (*country)
-			store_bind_text(st, 8, country);
-		else
-			store_bind_null(st, 8);
-		if (*city)
-			store_bind_text(st, 9, city);
-		else
-			store_bind_null(st, 9);
-		bool row;
-		if (store_step(st, &row))
-			log_error("audit log: cannot record %s for user %s", event, user_id);
-		store_finalize(st);
+	struct store_stmt *st = NULL;
+	if (!text || store_prepare(s,
+	                           "INSERT INTO audit_logs (id, created_at, event, ip_address, user_agent, data, "
+	                           "user_id, country, city) VALUES (?, ts(?), ?, ?, ?, ?, ?, ?, ?)",
+	                           &st)) {
+		log_error("audit log: cannot record %s for user %s", event, user_id);
+		free(text);
+		return NULL;
 	}
+	store_bind_text(st, 1, id);
+	store_bind_int(st, 2, time(NULL));
+	store_bind_text(st, 3, event);
+	store_bind_text(st, 4, *r->client_ip ? r->client_ip : NULL);
+	store_bind_text(st, 5, agent);
+	store_bind_text(st, 6, text);
+	store_bind_text(st, 7, user_id);
+	store_bind_text(st, 8, *country ? country : NULL);
+	store_bind_text(st, 9, *city ? city : NULL);
+	store_queue(st);
 	free(text);
+	return st;
+}
+
+void audit_record_finish(struct store_stmt *st)
+{
+	bool row;
+	if (st && store_step(st, &row))
+		log_error("audit log: cannot record an event");
+	store_finalize(st);
+}
+
+void audit_record(struct http_req *r, struct store *s, const char *event, const char *user_id, json_t *data)
+{
+	audit_record_finish(audit_record_queue(r, s, event, user_id, data));
 }
 
 #define LOG_COLS                                                                                                       \

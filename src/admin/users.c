@@ -53,6 +53,28 @@ enum sy_err user_get(struct store *s, struct arena *a, const char *id, struct us
 	return one_user(s, a, "SELECT " USER_COLS " FROM users WHERE id = ?", id, out);
 }
 
+enum sy_err user_get_queue(struct store *s, const char *id, struct store_stmt **st)
+{
+	enum sy_err e = store_prepare(s, "SELECT " USER_COLS " FROM users WHERE id = ?", st);
+	if (!e) {
+		store_bind_text(*st, 1, id);
+		store_queue(*st);
+	}
+	return e;
+}
+
+enum sy_err user_get_read(struct store_stmt *st, struct arena *a, struct user *out)
+{
+	bool row;
+	enum sy_err e = store_step(st, &row);
+	if (!e && !row)
+		e = SY_E_NOTFOUND;
+	if (!e)
+		read_row(st, a, out);
+	store_finalize(st);
+	return e;
+}
+
 enum sy_err user_find(struct store *s, struct arena *a, const char *who, struct user *out)
 {
 	enum sy_err e = one_user(s, a, "SELECT " USER_COLS " FROM users WHERE username = ?", who, out);

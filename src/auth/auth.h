@@ -193,6 +193,12 @@ enum sy_err auth_admin(struct http_req *r, struct store *s, struct session *out)
  * without API keys: SY_E_UNAUTH when signed out, expired or the user is gone;
  * SY_E_DENIED when the user is disabled. */
 enum sy_err auth_session_peek(struct http_req *r, struct store *s, struct session *out) SY_WARN_UNUSED;
+/* auth_session_peek in two halves, to share a round trip (store_queue): the
+ * cookie verified and its user's row queued, returning the user's id (NULL,
+ * and *st NULL, without a valid cookie), then the session (st finalized). */
+struct store_stmt;
+const char *auth_session_queue(struct http_req *r, struct store *s, struct session *out, struct store_stmt **st);
+enum sy_err auth_session_read(struct http_req *r, struct store_stmt *st, struct session *out) SY_WARN_UNUSED;
 /* Whether token is a valid session JWT of this instance (signature, iss, aud,
  * type, times); *sub gets its subject (in the arena). */
 bool auth_session_verify(struct http_req *r, const char *token, struct session *out, const char **sub);

@@ -202,18 +202,33 @@ enum sy_err auth_user(struct http_req *r, struct store *s, struct session *out)
 	return SY_OK;
 }
 
-enum sy_err auth_session_peek(struct http_req *r, struct store *s, struct session *out)
+const char *auth_session_queue(struct http_req *r, struct store *s, struct session *out, struct store_stmt **st)
 {
 	const char *token = http_cookie(r, auth_cookie_name("access_token", false)), *sub = NULL;
 	memset(out, 0, sizeof *out);
-	if (!token || !*token || verify(r, token, out, &sub))
+	*st = NULL;
+	if (!token || !*token || verify(r, token, out, &sub) || user_get_queue(s, sub, st))
+		return NULL;
+	return sub;
+}
+
+enum sy_err auth_session_read(struct http_req *r, struct store_stmt *st, struct session *out)
+{
+	if (!st)
 		return SY_E_UNAUTH;
-	enum sy_err e = user_get(s, &r->arena, sub, &out->user);
+	enum sy_err e = user_get_read(st, &r->arena, &out->user);
 	if (e == SY_E_NOTFOUND)
 		return SY_E_UNAUTH;
 	if (!e && out->user.disabled)
 		return SY_E_DENIED;
 	return e;
+}
+
+enum sy_err auth_session_peek(struct http_req *r, struct store *s, struct session *out)
+{
+	struct store_stmt *st;
+	(void)auth_session_queue(r, s, out, &st);
+	return auth_session_read(r, st, out);
 }
 
 bool auth_session_verify(struct http_req *r, const char *token, struct session *out, const char **sub)

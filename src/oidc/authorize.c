@@ -320,19 +320,36 @@ const char *oidc_id_token_subject(struct http_req *r, const char *jwt, json_t **
 
 /* ---- consent ---- */
 
-enum sy_err oidc_consent_get(struct store *s, const char *user_id, const char *client_id, struct oidc_consent *out)
+enum sy_err oidc_consent_queue(struct store *s, const char *user_id, const char *client_id, struct store_stmt **st)
 {
-	memset(out, 0, sizeof *out);
-	struct store_stmt *st;
 	enum sy_err e = store_prepare(s,
 	                              "SELECT scope, epoch(last_used_at) FROM user_authorized_oidc_clients "
 	                              "WHERE user_id = ? AND client_id = ?",
-	                              &st);
-	if (e)
+	                              st);
+	if (!e) {
+		store_bind_text(*st, 1, user_id);
+		store_bind_text(*st, 2, client_id);
+		store_queue(*st);
+	}
+	return e;
+}
+
+enum sy_err oidc_consent_get(struct store *s, const char *user_id, const char *client_id, struct oidc_consent *out)
+{
+	struct store_stmt *st;
+	enum sy_err e = oidc_consent_queue(s, user_id, client_id, &st);
+	if (e) {
+		memset(out, 0, sizeof *out);
 		return e;
-	store_bind_text(st, 1, user_id);
-	store_bind_text(st, 2, client_id);
+	}
+	return oidc_consent_read(st, out);
+}
+
+enum sy_err oidc_consent_read(struct store_stmt *st, struct oidc_consent *out)
+{
+	memset(out, 0, sizeof *out);
 	bool row;
+	enum sy_err e;
 	if (!(e = store_step(st, &row)) && row) {
 		out->exists = true;
 		out->scope = json_loads(store_col_text(st, 0), JSON_REJECT_DUPLICATES, NULL);
@@ -364,10 +381,12 @@ void oidc_consent_clear(struct oidc_consent *c)
 
 #define LAST_USED_STEP 60 /* seconds: "last used" is a hint, not a write per sign-in */
 
-/* Records (or widens) the consent and its last use; audits the authorization. */
+/* Records (or widens) the consent and its last use; queues the
+ * authorization's audit row (*audit, for audit_record_finish). */
 static enum sy_err consent_record(struct http_req *r, struct store *s, const struct oidc_request *q,
-                                  const char *user_id, const struct oidc_consent *known)
+                                  const char *user_id, const struct oidc_consent *known, struct store_stmt **audit)
 {
+	*audit = NULL;
 	struct oidc_consent loaded;
 	enum sy_err e = SY_OK;
 	if (!known && (e = oidc_consent_get(s, user_id, q->client.id, &loaded)))
@@ -393,8 +412,9 @@ static enum sy_err consent_record(struct http_req *r, struct store *s, const str
 		free(text);
 	}
 	if (!e)
-		audit_record(r, s, c->exists ? "CLIENT_AUTHORIZATION" : "NEW_CLIENT_AUTHORIZATION", user_id,
-		             json_pack("{s:s}", "clientName", q->client.name ? q->client.name : q->client.id));
+		*audit = audit_record_queue(r, s, c->exists ? "CLIENT_AUTHORIZATION" : "NEW_CLIENT_AUTHORIZATION",
+		                            user_id,
+		                            json_pack("{s:s}", "clientName", q->client.name ? q->client.name : q->client.id));
 	if (!known)
 		oidc_consent_clear(&loaded);
 	return e;
@@ -405,10 +425,13 @@ static enum sy_err consent_record(struct http_req *r, struct store *s, const str
 static enum sy_err issue_code(struct http_req *r, struct store *s, struct oidc_request *q, const struct session *me,
                               int64_t auth_time, const struct oidc_consent *consent)
 {
-	enum sy_err e = consent_record(r, s, q, me->user.id, consent);
+	struct store_stmt *audit;
+	enum sy_err e = consent_record(r, s, q, me->user.id, consent, &audit);
 	char *code, *sig, request_id[37];
-	if (e || (e = oidc_opaque_new(&r->arena, "pocket_id_ac_", &code, &sig)))
+	if (e || (e = oidc_opaque_new(&r->arena, "pocket_id_ac_", &code, &sig))) {
+		store_finalize(audit);
 		return e;
+	}
 	uuid_v4(request_id);
 	int64_t now = time(NULL);
 	struct oidc_grant g = {
@@ -427,7 +450,9 @@ static enum sy_err issue_code(struct http_req *r, struct store *s, struct oidc_r
 	if (g.code_challenge && !g.code_challenge_method)
 		g.code_challenge_method = "plain";
 	struct oidc_grant_row row = {"authorize_code", sig, &g, now + CODE_TTL, NULL};
-	if ((e = oidc_grants_store(s, &row, 1)))
+	e = oidc_grants_store(s, &row, 1); /* the audit row goes in its round trip */
+	audit_record_finish(audit);
+	if (e)
 		return e;
 	json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "code", code, "scope", oidc_scope_string(&r->arena, q->scope),
 	                      "state", q->state, "iss", oidc_config()->app_url);
@@ -442,28 +467,32 @@ static enum sy_err to_interaction(struct http_req *r, const char *id)
 	return http_reply_empty(r, 302);
 }
 
-/* A signed-in user: what is left to ask, then the code or an interaction. */
-static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_request *q, const struct session *me)
+/* A signed-in user: what is left to ask, then the code or an interaction.
+ * consent_row: the user's consent to the client, queued (finalized here). */
+static enum sy_err signed_in(struct http_req *r, struct store *s, struct oidc_request *q, const struct session *me,
+                             struct store_stmt *consent_row)
 {
 	bool allowed, covers = false;
-	enum sy_err e = oidc_client_allows(s, &q->client, me->user.id, &allowed);
+	struct oidc_consent consent;
+	enum sy_err e = oidc_consent_read(consent_row, &consent);
 	if (e)
 		return e;
-	if (!allowed)
-		return oidc_error_page(r, "You are not allowed to access this service.");
+	if ((e = oidc_client_allows(s, &q->client, me->user.id, &allowed)) || !allowed) {
+		oidc_consent_clear(&consent);
+		return e ? e : oidc_error_page(r, "You are not allowed to access this service.");
+	}
 	struct oidc_needs n = {.select_account = q->prompt & PROMPT_SELECT_ACCOUNT};
 	const char *hint = oidc_param(q->params, "id_token_hint");
 	if (hint) {
 		const char *sub = oidc_id_token_subject(r, hint, NULL);
-		if (!sub)
+		if (!sub) {
+			oidc_consent_clear(&consent);
 			return client_error(r, q, "invalid_request",
 			                    "The id_token_hint is not an ID token of this server.");
+		}
 		if (strcmp(sub, me->user.id) != 0)
 			n.select_account = true;
 	}
-	struct oidc_consent consent;
-	if ((e = oidc_consent_get(s, me->user.id, q->client.id, &consent)))
-		return e;
 	covers = oidc_consent_covers(&consent, q->scope);
 	n.consent = (q->prompt & PROMPT_CONSENT) || (!q->client.skip_consent && !covers);
 	int64_t now = time(NULL), auth_time = me->iat, reauthenticated_at = 0;
@@ -574,6 +603,7 @@ enum sy_err oidc_request_check(struct http_req *r, struct store *s, struct oidc_
 enum sy_err oidc_authorize_handler(struct http_req *r)
 {
 	struct store *s;
+	struct store_stmt *me_row = NULL, *consent_row = NULL;
 	enum sy_err e = auth_store(r, &s);
 	if (e)
 		return e;
@@ -611,14 +641,23 @@ enum sy_err oidc_authorize_handler(struct http_req *r)
 		        r, "The request object is invalid: only unsigned request objects (alg none) are accepted.");
 		goto out;
 	}
+	/* the session's user and their consent to this client go in the round
+	 * trip of the client's lookup */
+	struct session me;
+	const char *sub = auth_session_queue(r, s, &me, &me_row), *cid = oidc_param(q.params, "client_id");
+	if (sub && cid && (e = oidc_consent_queue(s, sub, cid, &consent_row)))
+		goto out;
 	if ((e = check_client(r, s, &q, &answered)) || answered || (e = check_request(r, s, &q, &answered)) || answered)
 		goto out;
-	struct session me;
-	enum sy_err se = auth_session_peek(r, s, &me);
+	enum sy_err se = auth_session_read(r, me_row, &me);
+	me_row = NULL;
+	if (!se && !consent_row)
+		se = SY_E_STORE;
 	if (se == SY_E_STORE) {
 		e = se;
 	} else if (!se) {
-		e = signed_in(r, s, &q, &me);
+		e = signed_in(r, s, &q, &me, consent_row);
+		consent_row = NULL;
 	} else if (q.prompt & PROMPT_NONE) {
 		e = client_error(r, &q, "login_required", "The user is not signed in.");
 	} else {
@@ -632,6 +671,8 @@ enum sy_err oidc_authorize_handler(struct http_req *r)
 			e = to_interaction(r, id);
 	}
 out:
+	store_finalize(me_row);
+	store_finalize(consent_row);
 	oidc_request_clear(&q);
 	return e;
 }

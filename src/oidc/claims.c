@@ -70,18 +70,30 @@ static void merge_group_value(json_t *claims, json_t *seen_lists, const char *ke
 /* What the scopes need from the database, in one query: the custom claims
  * (the user's own, then their groups' for keys they do not set themselves,
  * groups in name order) and the group names. */
-static void read_claims(struct store *s, const char *user_id, bool custom, bool groups, json_t *claims, json_t *names)
+enum sy_err oidc_claims_queue(struct store *s, const char *user_id, const json_t *scope, struct store_stmt **st)
 {
+	bool custom = oidc_scope_has(scope, "profile"), groups = oidc_scope_has(scope, "groups");
 	const char *sql = custom && groups ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS
 	                                                " UNION ALL " GROUP_NAMES CLAIMS_ORDER
 	                  : custom ? OWN_CLAIMS " UNION ALL " GROUP_CLAIMS CLAIMS_ORDER
 	                           : GROUP_NAMES CLAIMS_ORDER;
-	struct store_stmt *st;
-	if ((!custom && !groups) || store_prepare(s, sql, &st))
-		return;
+	*st = NULL;
+	if (!custom && !groups)
+		return SY_OK;
+	enum sy_err e = store_prepare(s, sql, st);
+	if (e)
+		return e;
 	int nparams = (custom ? 2 : 0) + (groups ? 1 : 0);
 	for (int i = 1; i <= nparams; i++)
-		store_bind_text(st, i, user_id);
+		store_bind_text(*st, i, user_id);
+	store_queue(*st);
+	return SY_OK;
+}
+
+static void read_claims(struct store_stmt *st, json_t *claims, json_t *names)
+{
+	if (!st)
+		return;
 	json_t *own = json_object(), *lists = json_object();
 	bool row;
 	while (!store_step(st, &row) && row) {
@@ -117,9 +129,17 @@ static char *full_name(struct arena *a, const struct user *u)
 
 json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, const json_t *scope)
 {
+	struct store_stmt *st;
+	if (oidc_claims_queue(s, u->id, scope, &st))
+		st = NULL;
+	return oidc_claims_read(st, a, u, scope);
+}
+
+json_t *oidc_claims_read(struct store_stmt *st, struct arena *a, const struct user *u, const json_t *scope)
+{
 	json_t *c = json_object(), *names = json_array();
 	bool profile = oidc_scope_has(scope, "profile"), groups = oidc_scope_has(scope, "groups");
-	read_claims(s, u->id, profile, groups, c, names);
+	read_claims(st, c, names);
 	if (profile) {
 		/* the standard claims win over custom ones of the same name */
 		json_t *std = json_pack(

@@ -12,6 +12,7 @@
 #include "../http/http.h"
 
 struct store;
+struct store_stmt;
 
 /* discovery.c */
 enum sy_err oidc_wellknown_init(const struct sy_config *cfg, const struct jws_key *key) SY_WARN_UNUSED;
@@ -104,6 +105,12 @@ enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind,
 /* An active, unexpired row without spending it; SY_E_NOTFOUND otherwise. */
 enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
                             int64_t *expires_at) SY_WARN_UNUSED;
+/* oidc_grant_find in two halves, to share a round trip: the query queued,
+ * then the grant (st finalized). */
+enum sy_err oidc_grant_find_queue(struct store *s, const char *kind, const char *key,
+                                  struct store_stmt **st) SY_WARN_UNUSED;
+enum sy_err oidc_grant_find_read(struct store_stmt *st, struct arena *a, struct oidc_grant *g,
+                                 int64_t *expires_at) SY_WARN_UNUSED;
 /* The grant of an access token whose signature and expiry were checked
  * (claims: its payload; sig: its signature segment). A user's token has a
  * row, which must be active. A client_credentials token (sub
@@ -111,6 +118,11 @@ enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, 
  * inactive one is not. SY_E_NOTFOUND when it is not honoured. */
 enum sy_err oidc_access_grant(struct store *s, struct arena *a, const json_t *claims, const char *sig,
                               struct oidc_grant *g) SY_WARN_UNUSED;
+/* oidc_access_grant in two halves, to share a round trip: the row's query
+ * queued, then the grant (st finalized). */
+enum sy_err oidc_access_queue(struct store *s, const char *sig, struct store_stmt **st) SY_WARN_UNUSED;
+enum sy_err oidc_access_read(struct store_stmt *st, struct arena *a, const json_t *claims,
+                             struct oidc_grant *g) SY_WARN_UNUSED;
 /* Ends one access token: its row made inactive, or for a client_credentials
  * token without one, an inactive row kept until it expires. */
 enum sy_err oidc_access_revoke(struct store *s, const json_t *claims, const char *sig,
@@ -121,18 +133,25 @@ bool oidc_scope_has(const json_t *scope, const char *want);
 char *oidc_scope_string(struct arena *a, const json_t *scope);
 const char *oidc_jwt_signature(const char *jwt);
 /* Issues the token response for a grant: an access token always, a refresh
- * token and (with openid) an ID token for a user grant (u not NULL). Sets
- * g->id_token_jti. A user grant's tokens get their rows; a client_credentials
- * access token gets none (oidc_access_grant). */
+ * token and (with openid) an ID token for a user grant (u not NULL), its
+ * claims read from claims (oidc_claims_queue for u and g->scope; finalized
+ * here). Sets g->id_token_jti. A user grant's tokens get their rows; a
+ * client_credentials access token gets none (oidc_access_grant). */
 struct user;
 enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_client *c, struct oidc_grant *g,
-                       const struct user *u, json_t **out) SY_WARN_UNUSED;
+                       const struct user *u, struct store_stmt *claims, json_t **out) SY_WARN_UNUSED;
 
 /* claims.c: the claims of a user for the granted scopes (reference §2.7,
  * §2.8), read from the database each time: sub; with profile the custom
  * claims and the profile claims; with email, email and email_verified when
  * the user has one; with groups, the group names. */
 json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, const json_t *scope);
+/* oidc_claims in two halves, to share a round trip (store_queue): the query
+ * the scope needs queued (*st NULL when it needs none), then the claims (st
+ * finalized; NULL reads nothing from the database). */
+enum sy_err oidc_claims_queue(struct store *s, const char *user_id, const json_t *scope,
+                              struct store_stmt **st) SY_WARN_UNUSED;
+json_t *oidc_claims_read(struct store_stmt *st, struct arena *a, const struct user *u, const json_t *scope);
 
 /* clients_admin.c (with clients_input.c, clients_list.c, clients_secrets.c,
  * clients_logo.c, clients_users.c): the client administration API of
@@ -141,7 +160,6 @@ json_t *oidc_claims(struct store *s, struct arena *a, const struct user *u, cons
  * public. */
 extern const struct http_route *const oidc_admin_routes;
 extern const size_t oidc_admin_routes_len;
-struct store_stmt;
 /* OidcClientMetaDataDto of the OIDC_ADMIN_META_COLS columns of a row, from first on:
  * c.id, c.name, c.description, c.launch_url, c.image_type,
  * c.dark_image_type, c.requires_reauthentication. NULL when a is full. */
@@ -248,6 +266,11 @@ struct oidc_consent {
 };
 enum sy_err oidc_consent_get(struct store *s, const char *user_id, const char *client_id,
                              struct oidc_consent *out) SY_WARN_UNUSED;
+/* oidc_consent_get in two halves, to share a round trip: the query queued,
+ * then the consent (st finalized). */
+enum sy_err oidc_consent_queue(struct store *s, const char *user_id, const char *client_id,
+                               struct store_stmt **st) SY_WARN_UNUSED;
+enum sy_err oidc_consent_read(struct store_stmt *st, struct oidc_consent *out) SY_WARN_UNUSED;
 /* Whether it exists and covers every scope given. */
 bool oidc_consent_covers(const struct oidc_consent *c, const json_t *scope);
 void oidc_consent_clear(struct oidc_consent *c);

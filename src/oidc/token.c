@@ -186,12 +186,13 @@ bool oidc_pkce_ok(const struct oidc_grant *g, const char *verifier)
 	return sy_ct_equal(verifier, n, g->code_challenge, strlen(g->code_challenge));
 }
 
-/* The user behind a grant may still have it: exists, enabled, allowed. */
+/* The user behind a grant may still have it: exists, enabled, allowed.
+ * user_row: the user's query (user_get_queue; finalized here). */
 static enum sy_err user_still_ok(struct http_req *r, struct store *s, const struct oidc_client *c,
-                                 const struct oidc_grant *g, struct user *u, bool *answered)
+                                 struct store_stmt *user_row, struct user *u, bool *answered)
 {
 	*answered = true;
-	enum sy_err e = user_get(s, &r->arena, g->user_id, u);
+	enum sy_err e = user_get_read(user_row, &r->arena, u);
 	if (e == SY_E_NOTFOUND)
 		return oidc_token_error(r, 400, "invalid_grant", "The user account no longer exists.");
 	if (e)
@@ -228,38 +229,56 @@ static bool code_request_ok(const struct oidc_client *c, const struct oidc_grant
 	return oidc_pkce_ok(g, oidc_param(form, "code_verifier"));
 }
 
-static enum sy_err code_grant(struct http_req *r, struct store *s, const struct oidc_client *c, const json_t *form)
+/* sig: the code's key; code_row: its row's query (oidc_grant_find_queue,
+ * sent with the client's lookup; finalized here), NULL for a malformed code. */
+static enum sy_err code_grant(struct http_req *r, struct store *s, const struct oidc_client *c, const json_t *form,
+                              const char *sig, struct store_stmt *code_row)
 {
-	char *sig;
 	struct oidc_grant g;
 	bool spent, answered;
-	if (oidc_opaque_check(&r->arena, "pocket_id_ac_", oidc_param(form, "code"), &sig))
+	if (!code_row)
 		return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	/* checked before it is spent: a wrong verifier or redirect_uri (someone who
 	 * intercepted the code) must not use it up for the client it belongs to */
-	enum sy_err e = oidc_grant_find(s, &r->arena, "authorize_code", sig, &g, NULL);
-	bool fits = !e && strcmp(g.client_id, c->id) == 0 && code_request_ok(c, &g, form);
+	enum sy_err e = oidc_grant_find_read(code_row, &r->arena, &g, NULL);
+	bool found = !e;
+	bool fits = found && g.user_id && strcmp(g.client_id, c->id) == 0 && code_request_ok(c, &g, form);
+	char *user_id = fits ? arena_strdup(&r->arena, g.user_id) : NULL;
+	struct store_stmt *user_row = NULL, *claims = NULL;
+	/* the user and their claims go in the spend's round trip */
+	if (fits && !(e = user_get_queue(s, user_id, &user_row)))
+		e = oidc_claims_queue(s, user_id, g.scope, &claims);
 	oidc_grant_clear(&g);
 	if (e && e != SY_E_NOTFOUND)
-		return e;
-	if (!e && !fits)
-		return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
+		goto out;
+	if (found && !fits) {
+		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
+		goto out;
+	}
+	/* not found: spent before (a replay, which the spend tells), expired or unknown */
 	e = oidc_grant_spend(s, &r->arena, "authorize_code", sig, c->id, &g, &spent);
 	if (e == SY_E_NOTFOUND)
-		return spent ? replayed(r, s, &g) : oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
-	if (e)
-		return e;
-	struct user u;
-	if (!code_request_ok(c, &g, form)) /* the row read again, in the spend itself */
-		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
-	else if (!(e = user_still_ok(r, s, c, &g, &u, &answered)) && !answered) {
-		json_t *out;
-		/* the tokens stay in the code's family: a later replay of the code revokes them */
-		g.code_challenge = g.code_challenge_method = g.redirect_uri = NULL;
-		if (!(e = oidc_issue(r, s, c, &g, &u, &out)))
-			e = token_reply(r, out);
+		e = spent ? replayed(r, s, &g) : oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
+	else if (!e && (!user_row || strcmp(g.user_id ? g.user_id : "", user_id) != 0 || !code_request_ok(c, &g, form)))
+		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT); /* the row read again, in the spend */
+	else if (!e) {
+		struct user u;
+		struct store_stmt *row = user_row;
+		user_row = NULL;
+		if (!(e = user_still_ok(r, s, c, row, &u, &answered)) && !answered) {
+			json_t *out;
+			/* the tokens stay in the code's family: a later replay of the code revokes them */
+			g.code_challenge = g.code_challenge_method = g.redirect_uri = NULL;
+			e = oidc_issue(r, s, c, &g, &u, claims, &out);
+			claims = NULL;
+			if (!e)
+				e = token_reply(r, out);
+		}
 	}
 	oidc_grant_clear(&g);
+out:
+	store_finalize(user_row);
+	store_finalize(claims);
 	return e;
 }
 
@@ -298,11 +317,38 @@ static void narrow_scope(const json_t *form, struct oidc_grant *g, bool *ok)
 	}
 }
 
+/* The tokens of a refresh its checks allow: the user (read with their
+ * claims in one round trip) must still have the grant; the access tokens
+ * issued before it stop working. */
+static enum sy_err refresh_issue(struct http_req *r, struct store *s, const struct oidc_client *c,
+                                 struct oidc_grant *g)
+{
+	struct store_stmt *user_row, *claims;
+	enum sy_err e = oidc_claims_queue(s, g->user_id, g->scope, &claims);
+	if (e || (e = user_get_queue(s, g->user_id, &user_row))) {
+		store_finalize(claims);
+		return e;
+	}
+	struct user u;
+	bool answered;
+	const char *args[] = {g->request_id};
+	json_t *out;
+	g->nonce = NULL; /* OpenID Connect Core §12.2: no nonce in a refreshed ID token */
+	if ((e = user_still_ok(r, s, c, user_row, &u, &answered)) || answered ||
+	    (e = store_run(s, "UPDATE oauth2_sessions SET active = FALSE WHERE request_id = ? AND kind = 'access_token'",
+	                   args, 1, NULL))) {
+		store_finalize(claims);
+		return e;
+	}
+	e = oidc_issue(r, s, c, g, &u, claims, &out);
+	return e ? e : token_reply(r, out);
+}
+
 static enum sy_err refresh_grant(struct http_req *r, struct store *s, const struct oidc_client *c, const json_t *form)
 {
 	char *sig;
 	struct oidc_grant g;
-	bool spent, answered, ok;
+	bool spent, ok;
 	if (oidc_opaque_check(&r->arena, "pocket_id_rt_", oidc_param(form, "refresh_token"), &sig))
 		return oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	enum sy_err e = oidc_grant_spend(s, &r->arena, "refresh_token", sig, c->id, &g, &spent);
@@ -310,23 +356,12 @@ static enum sy_err refresh_grant(struct http_req *r, struct store *s, const stru
 		return spent ? replayed(r, s, &g) : oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	if (e)
 		return e;
-	struct user u;
 	if (strcmp(g.client_id, c->id) != 0 || !g.user_id)
 		e = oidc_token_error(r, 400, "invalid_grant", INVALID_GRANT);
 	else if (narrow_scope(form, &g, &ok), !ok)
 		e = oidc_token_error(r, 400, "invalid_scope", "A refresh cannot widen the granted scope.");
-	else if (!e && !(e = user_still_ok(r, s, c, &g, &u, &answered)) && !answered) {
-		/* the access tokens issued before this refresh stop working */
-		const char *args[] = {g.request_id};
-		json_t *out;
-		g.nonce = NULL; /* OpenID Connect Core §12.2: no nonce in a refreshed ID token */
-		if (!(e = store_run(s,
-		                    "UPDATE oauth2_sessions SET active = FALSE WHERE request_id = ? AND kind = "
-		                    "'access_token'",
-		                    args, 1, NULL)) &&
-		    !(e = oidc_issue(r, s, c, &g, &u, &out)))
-			e = token_reply(r, out);
-	}
+	else
+		e = refresh_issue(r, s, c, &g);
 	oidc_grant_clear(&g);
 	return e;
 }
@@ -352,7 +387,7 @@ static enum sy_err client_credentials_grant(struct http_req *r, struct store *s,
 	                       .requested_at = time(NULL),
 	                       .auth_time = time(NULL)};
 	json_t *out;
-	enum sy_err e = oidc_issue(r, s, c, &g, NULL, &out);
+	enum sy_err e = oidc_issue(r, s, c, &g, NULL, NULL, &out);
 	oidc_grant_clear(&g);
 	return e ? e : token_reply(r, out);
 }
@@ -372,20 +407,32 @@ enum sy_err oidc_token_handler(struct http_req *r)
 	const char *grant = oidc_param(form, "grant_type");
 	struct oidc_client c;
 	bool answered;
+	/* a code's row is read in the round trip of the client's lookup (and
+	 * dropped if the client fails to authenticate) */
+	char *code_sig = NULL;
+	struct store_stmt *code_row = NULL;
+	if (grant && strcmp(grant, "authorization_code") == 0 &&
+	    !oidc_opaque_check(&r->arena, "pocket_id_ac_", oidc_param(form, "code"), &code_sig) &&
+	    (e = oidc_grant_find_queue(s, "authorize_code", code_sig, &code_row))) {
+		json_decref(form);
+		return e;
+	}
 	if (!grant) {
 		e = oidc_token_error(r, 400, "invalid_request", "The grant_type parameter is missing.");
 	} else if (strcmp(grant, "authorization_code") != 0 && strcmp(grant, "refresh_token") != 0 &&
 	           strcmp(grant, "client_credentials") != 0) {
 		e = oidc_token_error(r, 400, "unsupported_grant_type", "This grant type is not supported.");
 	} else if (!(e = oidc_client_authenticate(r, s, form, true, &c, &answered)) && !answered) {
-		if (strcmp(grant, "authorization_code") == 0)
-			e = code_grant(r, s, &c, form);
-		else if (strcmp(grant, "refresh_token") == 0)
+		if (strcmp(grant, "authorization_code") == 0) {
+			e = code_grant(r, s, &c, form, code_sig, code_row);
+			code_row = NULL;
+		} else if (strcmp(grant, "refresh_token") == 0)
 			e = refresh_grant(r, s, &c, form);
 		else
 			e = client_credentials_grant(r, s, &c, form);
 		oidc_client_clear(&c);
 	}
+	store_finalize(code_row);
 	json_decref(form);
 	return e;
 }

@@ -234,23 +234,28 @@ enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows
 	return e;
 }
 
-/* The grant of the live (active, unexpired) row of (kind, key) that sql
+/* The statement for the live (active, unexpired) row of (kind, key) that sql
  * selects or updates, returning request_id, request_data, epoch(expires_at). */
-static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, const char *kind, const char *key,
-                            const char *client_id, struct oidc_grant *g, int64_t *expires_at)
+static enum sy_err live_bind(struct store *s, const char *sql, const char *kind, const char *key,
+                             const char *client_id, struct store_stmt **st)
 {
-	memset(g, 0, sizeof *g);
-	struct store_stmt *st;
-	enum sy_err e = store_prepare(s, sql, &st);
+	enum sy_err e = store_prepare(s, sql, st);
 	if (e)
 		return e;
-	store_bind_text(st, 1, kind);
-	store_bind_text(st, 2, key);
-	store_bind_int(st, 3, time(NULL));
+	store_bind_text(*st, 1, kind);
+	store_bind_text(*st, 2, key);
+	store_bind_int(*st, 3, time(NULL));
 	if (client_id)
-		store_bind_text(st, 4, client_id);
+		store_bind_text(*st, 4, client_id);
+	return SY_OK;
+}
+
+/* The grant of that row (st finalized). */
+static enum sy_err live_read(struct store_stmt *st, struct arena *a, struct oidc_grant *g, int64_t *expires_at)
+{
+	memset(g, 0, sizeof *g);
 	bool row;
-	e = store_step(st, &row);
+	enum sy_err e = store_step(st, &row);
 	if (!e && !row)
 		e = SY_E_NOTFOUND;
 	if (!e) {
@@ -262,6 +267,15 @@ static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, c
 	}
 	store_finalize(st);
 	return e;
+}
+
+static enum sy_err live_row(struct store *s, struct arena *a, const char *sql, const char *kind, const char *key,
+                            const char *client_id, struct oidc_grant *g, int64_t *expires_at)
+{
+	struct store_stmt *st;
+	memset(g, 0, sizeof *g);
+	enum sy_err e = live_bind(s, sql, kind, key, client_id, &st);
+	return e ? e : live_read(st, a, g, expires_at);
 }
 
 enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind, const char *key, const char *client_id,
@@ -298,13 +312,27 @@ enum sy_err oidc_grant_spend(struct store *s, struct arena *a, const char *kind,
 	return e ? e : SY_E_NOTFOUND;
 }
 
+#define FIND_SQL                                                                                                       \
+	"SELECT request_id, request_data, epoch(expires_at) FROM oauth2_sessions "                                     \
+	"WHERE kind = ? AND key = ? AND active = TRUE AND expires_at > ts(?)"
+
 enum sy_err oidc_grant_find(struct store *s, struct arena *a, const char *kind, const char *key, struct oidc_grant *g,
                             int64_t *expires_at)
 {
-	return live_row(s, a,
-	                "SELECT request_id, request_data, epoch(expires_at) FROM oauth2_sessions "
-	                "WHERE kind = ? AND key = ? AND active = TRUE AND expires_at > ts(?)",
-	                kind, key, NULL, g, expires_at);
+	return live_row(s, a, FIND_SQL, kind, key, NULL, g, expires_at);
+}
+
+enum sy_err oidc_grant_find_queue(struct store *s, const char *kind, const char *key, struct store_stmt **st)
+{
+	enum sy_err e = live_bind(s, FIND_SQL, kind, key, NULL, st);
+	if (!e)
+		store_queue(*st);
+	return e;
+}
+
+enum sy_err oidc_grant_find_read(struct store_stmt *st, struct arena *a, struct oidc_grant *g, int64_t *expires_at)
+{
+	return live_read(st, a, g, expires_at);
 }
 
 /* A client_credentials token: its subject is "client-" and its client's id. A
@@ -316,19 +344,24 @@ static bool client_token(const json_t *claims)
 	return sub && cid && strncmp(sub, "client-", 7) == 0 && strcmp(sub + 7, cid) == 0;
 }
 
-enum sy_err oidc_access_grant(struct store *s, struct arena *a, const json_t *claims, const char *sig,
-                              struct oidc_grant *g)
+enum sy_err oidc_access_queue(struct store *s, const char *sig, struct store_stmt **st)
 {
-	memset(g, 0, sizeof *g);
-	struct store_stmt *st;
 	enum sy_err e = store_prepare(
 	        s, "SELECT request_id, request_data, active FROM oauth2_sessions WHERE kind = 'access_token' AND key = ?",
-	        &st);
-	if (e)
-		return e;
-	store_bind_text(st, 1, sig);
+	        st);
+	if (!e) {
+		store_bind_text(*st, 1, sig);
+		store_queue(*st);
+	}
+	return e;
+}
+
+enum sy_err oidc_access_read(struct store_stmt *st, struct arena *a, const json_t *claims, struct oidc_grant *g)
+{
+	memset(g, 0, sizeof *g);
 	bool row;
-	if (!(e = store_step(st, &row)) && row) {
+	enum sy_err e = store_step(st, &row);
+	if (!e && row) {
 		g->request_id = arena_strdup(a, store_col_text(st, 0));
 		if (!store_col_bool(st, 2) || !grant_read(a, store_col_text(st, 1), g))
 			e = SY_E_NOTFOUND;
@@ -347,6 +380,15 @@ enum sy_err oidc_access_grant(struct store *s, struct arena *a, const json_t *cl
 	}
 	store_finalize(st);
 	return e;
+}
+
+enum sy_err oidc_access_grant(struct store *s, struct arena *a, const json_t *claims, const char *sig,
+                              struct oidc_grant *g)
+{
+	struct store_stmt *st;
+	memset(g, 0, sizeof *g);
+	enum sy_err e = oidc_access_queue(s, sig, &st);
+	return e ? e : oidc_access_read(st, a, claims, g);
 }
 
 enum sy_err oidc_access_revoke(struct store *s, const json_t *claims, const char *sig, const struct oidc_grant *g)
@@ -471,10 +513,10 @@ static enum sy_err access_token(struct http_req *r, const struct oidc_client *c,
 	return sign_claims(&r->arena, "at+jwt", claims, jwt);
 }
 
-static enum sy_err id_token(struct http_req *r, struct store *s, const struct oidc_grant *g, const struct user *u,
-                            const char *access, int64_t now, char **jwt)
+static enum sy_err id_token(struct http_req *r, const struct oidc_grant *g, const struct user *u,
+                            struct store_stmt *user_claims, const char *access, int64_t now, char **jwt)
 {
-	json_t *claims = oidc_claims(s, &r->arena, u, g->scope);
+	json_t *claims = oidc_claims_read(user_claims, &r->arena, u, g->scope);
 	json_t *std = json_pack("{s:s, s:s, s:[s], s:I, s:I, s:I, s:I, s:s, s:s}", "iss", CFG->app_url, "sub", u->id,
 	                        "aud", g->client_id, "exp", (json_int_t)(now + ID_TOKEN_TTL), "iat", (json_int_t)now,
 	                        "rat", (json_int_t)g->requested_at, "auth_time", (json_int_t)g->auth_time, "jti",
@@ -492,7 +534,7 @@ static enum sy_err id_token(struct http_req *r, struct store *s, const struct oi
 }
 
 enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_client *c, struct oidc_grant *g,
-                       const struct user *u, json_t **out)
+                       const struct user *u, struct store_stmt *claims, json_t **out)
 {
 	int64_t now = time(NULL), exp;
 	char *access, *refresh = NULL, *refresh_sig, *idt = NULL, jti[37];
@@ -502,8 +544,11 @@ enum sy_err oidc_issue(struct http_req *r, struct store *s, const struct oidc_cl
 	/* a refresh token for every user grant, as Pocket ID (offline_access is not required) */
 	if (!e && u)
 		e = oidc_opaque_new(&r->arena, "pocket_id_rt_", &refresh, &refresh_sig);
-	if (!e && u && oidc_scope_has(g->scope, "openid"))
-		e = id_token(r, s, g, u, access, now, &idt);
+	if (!e && u && oidc_scope_has(g->scope, "openid")) {
+		e = id_token(r, g, u, claims, access, now, &idt);
+		claims = NULL;
+	}
+	store_finalize(claims);
 	if (e)
 		return e;
 	/* stored once everything is signed: no row for tokens that were never

@@ -13,13 +13,11 @@
 
 /* ---- access tokens ---- */
 
-/* An access token this server issued and still honours: signature, typ
- * at+jwt, not expired, not revoked (oidc_access_grant). *claims gets the JWT
- * claims, *g the grant. */
-static bool access_token_valid(struct http_req *r, struct store *s, const char *jwt, json_t **claims,
-                               struct oidc_grant *g)
+/* The claims of a JWT that is an access token of this server: signature,
+ * typ at+jwt, not expired; NULL otherwise. Whether it is still honoured is
+ * the database's to say (oidc_access_grant). */
+static json_t *access_token_claims(struct http_req *r, const char *jwt)
 {
-	*claims = NULL;
 	const struct jws_key *k = oidc_key();
 	char *payload;
 	size_t plen;
@@ -28,21 +26,31 @@ static bool access_token_valid(struct http_req *r, struct store *s, const char *
 	size_t hn;
 	if (!dot || strlen(jwt) > JWS_MAX_TOKEN || arena_b64url_decode(&r->arena, jwt, (size_t)(dot - jwt), &h, &hn) ||
 	    jws_verify(&r->arena, jwt, strlen(jwt), k, 1, k->alg, &payload, &plen))
-		return false;
+		return NULL;
 	json_t *header = json_loadb((const char *)h, hn, JSON_REJECT_DUPLICATES, NULL);
 	const char *typ = json_string_value(json_object_get(header, "typ"));
 	bool ok = typ && strcmp(typ, "at+jwt") == 0;
 	json_decref(header);
 	json_t *c = ok ? json_loadb(payload, plen, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	json_t *exp = json_object_get(c, "exp");
-	ok = ok && json_is_integer(exp) && json_integer_value(exp) > time(NULL) &&
-	     !oidc_access_grant(s, &r->arena, c, oidc_jwt_signature(jwt), g);
-	if (!ok) {
+	if (!json_is_integer(exp) || json_integer_value(exp) <= time(NULL)) {
 		json_decref(c);
-		return false;
+		return NULL;
 	}
-	*claims = c;
-	return true;
+	return c;
+}
+
+/* An access token this server issued and still honours: *claims gets the
+ * JWT claims, *g the grant. */
+static bool access_token_valid(struct http_req *r, struct store *s, const char *jwt, json_t **claims,
+                               struct oidc_grant *g)
+{
+	*claims = access_token_claims(r, jwt);
+	if (*claims && !oidc_access_grant(s, &r->arena, *claims, oidc_jwt_signature(jwt), g))
+		return true;
+	json_decref(*claims);
+	*claims = NULL;
+	return false;
 }
 
 /* Whether an access token of c's id was issued to c, not to a client of the
@@ -104,20 +112,53 @@ enum sy_err oidc_userinfo_handler(struct http_req *r)
 		                    "Send the access token once, in the header or the body.");
 	if (!token || !*token)
 		return bearer_error(r, 401, "invalid_request", "No access token was sent.");
-	json_t *claims;
-	struct oidc_grant g;
-	if (!access_token_valid(r, s, token, &claims, &g))
+	json_t *claims = access_token_claims(r, token);
+	if (!claims)
 		return bearer_error(r, 401, "invalid_token", "The access token is invalid, expired or revoked.");
-	bool fit = g.user_id && aud_has(claims, oidc_config()->app_url) && oidc_scope_has(g.scope, "openid");
+	/* the token's row, its user and their claims in one round trip: the
+	 * signed sub and scp say which user and which claims */
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	json_t *scp = json_object_get(claims, "scp");
+	struct store_stmt *row, *user_row = NULL, *user_claims = NULL;
+	if ((e = oidc_access_queue(s, oidc_jwt_signature(token), &row))) {
+		json_decref(claims);
+		return e;
+	}
+	if (sub && oidc_scope_has(scp, "openid") &&
+	    (user_get_queue(s, sub, &user_row) || oidc_claims_queue(s, sub, scp, &user_claims)))
+		e = SY_E_STORE;
+	struct oidc_grant g = {0};
+	bool valid = !e && !oidc_access_read(row, &r->arena, claims, &g);
+	if (e)
+		store_finalize(row);
+	bool fit = valid && g.user_id && aud_has(claims, oidc_config()->app_url) && oidc_scope_has(g.scope, "openid");
+	if (fit && !(user_row && strcmp(g.user_id, sub) == 0 && json_equal(g.scope, scp))) {
+		/* not the row the JWT promised (one another server wrote): read now */
+		store_finalize(user_row);
+		store_finalize(user_claims);
+		user_row = user_claims = NULL;
+		if (user_get_queue(s, g.user_id, &user_row) || oidc_claims_queue(s, g.user_id, g.scope, &user_claims))
+			e = SY_E_STORE;
+	}
 	json_decref(claims);
-	struct user u;
-	if (!fit)
+	if (!e && !valid)
+		e = bearer_error(r, 401, "invalid_token", "The access token is invalid, expired or revoked.");
+	else if (!e && !fit)
 		e = bearer_error(r, 403, "access_denied",
 		                 "The access token was not granted the openid scope for this server.");
-	else if ((e = user_get(s, &r->arena, g.user_id, &u)) == SY_E_NOTFOUND || (!e && u.disabled))
-		e = bearer_error(r, 401, "invalid_token", "The user account no longer exists or is disabled.");
-	else if (!e)
-		e = http_reply_json(r, 200, oidc_claims(s, &r->arena, &u, g.scope));
+	else if (!e) {
+		struct user u;
+		e = user_get_read(user_row, &r->arena, &u);
+		user_row = NULL;
+		if (e == SY_E_NOTFOUND || (!e && u.disabled)) {
+			e = bearer_error(r, 401, "invalid_token", "The user account no longer exists or is disabled.");
+		} else if (!e) {
+			e = http_reply_json(r, 200, oidc_claims_read(user_claims, &r->arena, &u, g.scope));
+			user_claims = NULL;
+		}
+	}
+	store_finalize(user_row);
+	store_finalize(user_claims);
 	oidc_grant_clear(&g);
 	return e;
 }
