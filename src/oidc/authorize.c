@@ -412,9 +412,9 @@ static enum sy_err consent_record(struct http_req *r, struct store *s, const str
 		free(text);
 	}
 	if (!e)
-		*audit = audit_record_queue(r, s, c->exists ? "CLIENT_AUTHORIZATION" : "NEW_CLIENT_AUTHORIZATION",
-		                            user_id,
-		                            json_pack("{s:s}", "clientName", q->client.name ? q->client.name : q->client.id));
+		*audit = audit_record_queue(
+		        r, s, c->exists ? "CLIENT_AUTHORIZATION" : "NEW_CLIENT_AUTHORIZATION", user_id,
+		        json_pack("{s:s}", "clientName", q->client.name ? q->client.name : q->client.id));
 	if (!known)
 		oidc_consent_clear(&loaded);
 	return e;

@@ -320,8 +320,7 @@ static void narrow_scope(const json_t *form, struct oidc_grant *g, bool *ok)
 /* The tokens of a refresh its checks allow: the user (read with their
  * claims in one round trip) must still have the grant; the access tokens
  * issued before it stop working. */
-static enum sy_err refresh_issue(struct http_req *r, struct store *s, const struct oidc_client *c,
-                                 struct oidc_grant *g)
+static enum sy_err refresh_issue(struct http_req *r, struct store *s, const struct oidc_client *c, struct oidc_grant *g)
 {
 	struct store_stmt *user_row, *claims;
 	enum sy_err e = oidc_claims_queue(s, g->user_id, g->scope, &claims);
@@ -335,7 +334,8 @@ static enum sy_err refresh_issue(struct http_req *r, struct store *s, const stru
 	json_t *out;
 	g->nonce = NULL; /* OpenID Connect Core §12.2: no nonce in a refreshed ID token */
 	if ((e = user_still_ok(r, s, c, user_row, &u, &answered)) || answered ||
-	    (e = store_run(s, "UPDATE oauth2_sessions SET active = FALSE WHERE request_id = ? AND kind = 'access_token'",
+	    (e = store_run(s,
+	                   "UPDATE oauth2_sessions SET active = FALSE WHERE request_id = ? AND kind = 'access_token'",
 	                   args, 1, NULL))) {
 		store_finalize(claims);
 		return e;

@@ -236,8 +236,8 @@ enum sy_err oidc_grants_store(struct store *s, const struct oidc_grant_row *rows
 
 /* The statement for the live (active, unexpired) row of (kind, key) that sql
  * selects or updates, returning request_id, request_data, epoch(expires_at). */
-static enum sy_err live_bind(struct store *s, const char *sql, const char *kind, const char *key,
-                             const char *client_id, struct store_stmt **st)
+static enum sy_err live_bind(struct store *s, const char *sql, const char *kind, const char *key, const char *client_id,
+                             struct store_stmt **st)
 {
 	enum sy_err e = store_prepare(s, sql, st);
 	if (e)
@@ -347,7 +347,8 @@ static bool client_token(const json_t *claims)
 enum sy_err oidc_access_queue(struct store *s, const char *sig, struct store_stmt **st)
 {
 	enum sy_err e = store_prepare(
-	        s, "SELECT request_id, request_data, active FROM oauth2_sessions WHERE kind = 'access_token' AND key = ?",
+	        s,
+	        "SELECT request_id, request_data, active FROM oauth2_sessions WHERE kind = 'access_token' AND key = ?",
 	        st);
 	if (!e) {
 		store_bind_text(*st, 1, sig);

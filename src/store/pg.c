@@ -250,7 +250,8 @@ static void batch_names(struct pg_store *s, struct pg_stmt **q, int n, char (*na
 		for (int j = 0; j < i && !names[i][0]; j++)
 			if (names[j][0] && strcmp(q[j]->sql, q[i]->sql) == 0)
 				memcpy(names[i], names[j], sizeof names[i]);
-		const char *name = names[i][0] || !preparable(q[i]->sql) ? NULL : prepared_name(s, q[i]->sql, q[i]->nparams);
+		const char *name =
+		        names[i][0] || !preparable(q[i]->sql) ? NULL : prepared_name(s, q[i]->sql, q[i]->nparams);
 		if (name)
 			snprintf(names[i], sizeof names[i], "%s", name);
 	}
@@ -296,8 +297,9 @@ static void run_queue(struct pg_store *s)
 	if (PQenterPipelineMode(c)) {
 		for (; sent < n; sent++) {
 			const char *const *v = (const char *const *)q[sent]->values;
-			if (!(names[sent][0] ? PQsendQueryPrepared(c, names[sent], q[sent]->nparams, v, NULL, NULL, 0)
-			                     : PQsendQueryParams(c, q[sent]->sql, q[sent]->nparams, NULL, v, NULL, NULL, 0)))
+			if (!(names[sent][0]
+			              ? PQsendQueryPrepared(c, names[sent], q[sent]->nparams, v, NULL, NULL, 0)
+			              : PQsendQueryParams(c, q[sent]->sql, q[sent]->nparams, NULL, v, NULL, NULL, 0)))
 				break;
 		}
 		if (!PQpipelineSync(c))
