@@ -315,7 +315,12 @@ static void run_queue(struct pg_store *s)
 			if (sync)
 				break;
 		}
-		PQexitPipelineMode(c);
+		if (!PQexitPipelineMode(c)) {
+			/* results left unread: no later statement could run on it */
+			log_error("postgres: cannot leave pipeline mode (%s); reconnecting", PQerrorMessage(c));
+			PQreset(c);
+			forget_prepared(s);
+		}
 	}
 	for (int i = sent; i < n; i++) {
 		log_error("postgres: cannot send a statement: %s", PQerrorMessage(c));
