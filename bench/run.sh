@@ -333,8 +333,8 @@ declare -A P
 run_passkey() {
 	local gen=$TMP/passkey_login out=$RESULTS/raw/passkey.txt
 	# shellcheck disable=SC2046 # pkg-config's flags are words
-	cc -O2 -std=c11 -Wall -Wextra -o "$gen" "$ROOT/bench/passkey_login.c" $(pkg-config --cflags --libs openssl) \
-		-pthread || die "cannot compile bench/passkey_login.c"
+	cc -O2 -std=c11 -Wall -Wextra -o "$gen" "$ROOT/bench/passkey_login.c" "$ROOT/bench/loadgen.c" \
+		$(pkg-config --cflags --libs openssl) -pthread || die "cannot compile bench/passkey_login.c"
 	P[busy_before]=$(machine_busy)
 	P[load]=$(cut -d' ' -f1-3 /proc/loadavg)
 	start_server passkey
@@ -396,8 +396,8 @@ declare -A O
 run_oidc() {
 	local gen=$TMP/oidc_login engine
 	# shellcheck disable=SC2046 # pkg-config's flags are words
-	cc -O2 -std=c17 -Wall -Wextra -o "$gen" "$ROOT/bench/oidc_login.c" $(pkg-config --cflags --libs openssl) \
-		-pthread || die "cannot compile bench/oidc_login.c"
+	cc -O2 -std=c17 -Wall -Wextra -o "$gen" "$ROOT/bench/oidc_login.c" "$ROOT/bench/loadgen.c" \
+		$(pkg-config --cflags --libs openssl) -pthread || die "cannot compile bench/oidc_login.c"
 	O[busy_before]=$(machine_busy)
 	O[load]=$(cut -d' ' -f1-3 /proc/loadavg)
 	for engine in $OIDC_ENGINES; do run_oidc_engine "$gen" "$engine"; done
@@ -647,7 +647,7 @@ report_passkey() {
 	echo '```'
 	echo "cd \$(mktemp -d) && taskset -c $SERVER_CPU env -i ENCRYPTION_KEY=... PORT=\$PORT HOST=$HOST \\"
 	echo "    APP_URL=http://localhost:\$PORT APP_ENV=production LOG_LEVEL=warn DISABLE_RATE_LIMITING=true $BIN"
-	echo "cc -O2 -o passkey_login bench/passkey_login.c \$(pkg-config --cflags --libs openssl) -pthread"
+	echo "cc -O2 -o passkey_login bench/passkey_login.c bench/loadgen.c \$(pkg-config --cflags --libs openssl) -pthread"
 	echo "taskset -c $CLIENT_CPU passkey_login -R -s state http://$HOST:\$PORT    # first-user setup + one passkey"
 	echo "taskset -c $CLIENT_CPU passkey_login -c $PASSKEY_CONNECTIONS -d $(seconds "$DURATION") -w $(seconds "$WARMUP") -s state -P \$SERVER_PID http://$HOST:\$PORT"
 	echo "taskset -c $SERVER_CPU openssl speed -seconds $OPENSSL_SECONDS ecdsap256 rsa2048    # server stopped"
@@ -693,7 +693,7 @@ report_oidc() {
 	echo "cd \$(mktemp -d) && taskset -c $SERVER_CPU env -i ENCRYPTION_KEY=... PORT=\$PORT HOST=$HOST \\"
 	echo "    APP_URL=http://localhost:\$PORT APP_ENV=production LOG_LEVEL=warn DISABLE_RATE_LIMITING=true \\"
 	echo "    STATIC_API_KEY=... [DB_CONNECTION_STRING=postgres://...] $BIN"
-	echo "cc -O2 -o oidc_login bench/oidc_login.c \$(pkg-config --cflags --libs openssl) -pthread"
+	echo "cc -O2 -o oidc_login bench/oidc_login.c bench/loadgen.c \$(pkg-config --cflags --libs openssl) -pthread"
 	echo "taskset -c $CLIENT_CPU oidc_login -S -s state -K \$STATIC_API_KEY http://$HOST:\$PORT   # setup, client, secret"
 	echo "taskset -c $CLIENT_CPU oidc_login -m login -c $OIDC_CONNECTIONS -d $(seconds "$DURATION") -w $(seconds "$WARMUP") -s state -P \$SERVER_PID -B $SERVER_CPU [-D \$POSTMASTER_PID] http://$HOST:\$PORT"
 	echo "taskset -c $CLIENT_CPU oidc_login -m cc    -c $OIDC_CONNECTIONS -d $(seconds "$DURATION") -w $(seconds "$WARMUP") -s state -P \$SERVER_PID -B $SERVER_CPU [-D \$POSTMASTER_PID] http://$HOST:\$PORT"
