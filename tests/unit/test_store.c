@@ -381,7 +381,6 @@ static int64_t one_int(struct store_stmt *st)
  * that trip never runs; more than a trip holds still all run. */
 static void queued_statements(struct store *s, struct db *d)
 {
-	(void)d;
 	assert_int_equal(store_exec(s, "CREATE TABLE q (k BIGINT PRIMARY KEY, v BIGINT)"), SY_OK);
 	const char *args[] = {"1", "10"};
 	assert_int_equal(store_run(s, "INSERT INTO q (k, v) VALUES (?, ?)", args, 2, NULL), SY_OK);
@@ -433,6 +432,29 @@ static void queued_statements(struct store *s, struct db *d)
 	assert_int_equal(one_int(a), 10);
 	store_rollback(s);
 	assert_int_equal(one_int(queued_select(s, "SELECT count(*) + ? FROM q", 0)), 1);
+
+	/* a connection the server drops under a queued trip: the trip fails, the next one reconnects */
+	if (store_kind(s) == STORE_POSTGRES) {
+		char pid[24];
+		snprintf(pid, sizeof pid, "%lld",
+		         (long long)one_int(queued_select(s, "SELECT pg_backend_pid() + ?", 0)));
+		struct store *killer;
+		char err[256];
+		assert_int_equal(store_open(d->conn, &killer, err, sizeof err), SY_OK);
+		const char *target[] = {pid};
+		assert_int_equal(store_run(killer, "SELECT pg_terminate_backend(CAST(? AS INTEGER))", target, 1, NULL),
+		                 SY_OK);
+		store_close(killer);
+		a = queued_select(s, get, 1);
+		b = queued_select(s, get, 2);
+		assert_int_equal(store_step(b, &row), SY_E_STORE);
+		assert_int_equal(store_step(a, &row), SY_E_STORE);
+		store_finalize(a);
+		store_finalize(b);
+		a = queued_select(s, get, 3);
+		assert_int_equal(one_int(queued_select(s, get, 4)), 14);
+		assert_int_equal(one_int(a), 13);
+	}
 }
 
 static void test_queued_statements(void **state)
