@@ -100,6 +100,34 @@ static enum sy_err bearer_token(struct http_req *r, const char **token)
 	return SY_OK;
 }
 
+/* A user's row and the claims of scope, queued (*user_row, *user_claims). */
+static enum sy_err queue_user(struct store *s, const char *user_id, const json_t *scope, struct store_stmt **user_row,
+                              struct store_stmt **user_claims)
+{
+	*user_row = *user_claims = NULL;
+	enum sy_err e = user_get_queue(s, user_id, user_row);
+	if (!e && (e = oidc_claims_queue(s, user_id, scope, user_claims))) {
+		store_finalize(*user_row);
+		*user_row = NULL;
+	}
+	return e;
+}
+
+/* The answer for a user still there and enabled: the claims of scope (both
+ * statements finalized). */
+static enum sy_err reply_claims(struct http_req *r, struct store_stmt *user_row, struct store_stmt *user_claims,
+                                const json_t *scope)
+{
+	struct user u;
+	enum sy_err e = user_get_read(user_row, &r->arena, &u);
+	if (!e && !u.disabled)
+		return http_reply_json(r, 200, oidc_claims_read(user_claims, &r->arena, &u, scope));
+	store_finalize(user_claims);
+	if (e && e != SY_E_NOTFOUND)
+		return e;
+	return bearer_error(r, 401, "invalid_token", "The user account no longer exists or is disabled.");
+}
+
 enum sy_err oidc_userinfo_handler(struct http_req *r)
 {
 	struct store *s;
@@ -120,25 +148,17 @@ enum sy_err oidc_userinfo_handler(struct http_req *r)
 	const char *sub = json_string_value(json_object_get(claims, "sub"));
 	json_t *scp = json_object_get(claims, "scp");
 	struct store_stmt *row, *user_row = NULL, *user_claims = NULL;
-	if ((e = oidc_access_queue(s, oidc_jwt_signature(token), &row))) {
-		json_decref(claims);
-		return e;
-	}
-	if (sub && oidc_scope_has(scp, "openid") &&
-	    (user_get_queue(s, sub, &user_row) || oidc_claims_queue(s, sub, scp, &user_claims)))
-		e = SY_E_STORE;
 	struct oidc_grant g = {0};
-	bool valid = !e && !oidc_access_read(row, &r->arena, claims, &g);
-	if (e)
+	if (!(e = oidc_access_queue(s, oidc_jwt_signature(token), &row)) && sub && oidc_scope_has(scp, "openid") &&
+	    (e = queue_user(s, sub, scp, &user_row, &user_claims)))
 		store_finalize(row);
+	bool valid = !e && !oidc_access_read(row, &r->arena, claims, &g);
 	bool fit = valid && g.user_id && aud_has(claims, oidc_config()->app_url) && oidc_scope_has(g.scope, "openid");
 	if (fit && !(user_row && strcmp(g.user_id, sub) == 0 && json_equal(g.scope, scp))) {
 		/* not the row the JWT promised (one another server wrote): read now */
 		store_finalize(user_row);
 		store_finalize(user_claims);
-		user_row = user_claims = NULL;
-		if (user_get_queue(s, g.user_id, &user_row) || oidc_claims_queue(s, g.user_id, g.scope, &user_claims))
-			e = SY_E_STORE;
+		e = queue_user(s, g.user_id, g.scope, &user_row, &user_claims);
 	}
 	json_decref(claims);
 	if (!e && !valid)
@@ -147,15 +167,8 @@ enum sy_err oidc_userinfo_handler(struct http_req *r)
 		e = bearer_error(r, 403, "access_denied",
 		                 "The access token was not granted the openid scope for this server.");
 	else if (!e) {
-		struct user u;
-		e = user_get_read(user_row, &r->arena, &u);
-		user_row = NULL;
-		if (e == SY_E_NOTFOUND || (!e && u.disabled)) {
-			e = bearer_error(r, 401, "invalid_token", "The user account no longer exists or is disabled.");
-		} else if (!e) {
-			e = http_reply_json(r, 200, oidc_claims_read(user_claims, &r->arena, &u, g.scope));
-			user_claims = NULL;
-		}
+		e = reply_claims(r, user_row, user_claims, g.scope);
+		user_row = user_claims = NULL;
 	}
 	store_finalize(user_row);
 	store_finalize(user_claims);
