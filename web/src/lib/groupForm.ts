@@ -1,5 +1,6 @@
 /** Checks for a group's names, shared by the create and detail pages. */
 import type { FieldError } from './api';
+import type { FormChecks } from './form.svelte';
 import { t } from './i18n';
 
 export interface GroupValues {
@@ -48,4 +49,14 @@ export function serverGroupErrors(fields: FieldError[], message = ''): GroupErro
 export function focusGroupError(errors: GroupErrors, prefix: string): void {
   const first = (['friendlyName', 'name'] as const).find((k) => errors[k]);
   if (first) document.getElementById(`${prefix}-${first}`)?.focus();
+}
+
+/** How a group's form judges its names; the fields' ids start with `prefix`. */
+export function groupChecks(prefix: string, values: () => GroupValues): FormChecks<GroupErrors> {
+  return {
+    check: () => validateGroup(values()),
+    focus: (errors) => focusGroupError(errors, prefix),
+    fromServer: (err) =>
+      serverGroupErrors(err.fields, err.code === 'already_in_use' ? err.message : ''),
+  };
 }

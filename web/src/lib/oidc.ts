@@ -5,6 +5,7 @@
  * confirmation the sign-in interaction asks for.
  */
 import { api, type FieldError } from './api';
+import type { FormChecks } from './form.svelte';
 import { t, type MessageKey } from './i18n';
 import type { UserGroup } from './types';
 import {
@@ -332,6 +333,19 @@ export function serverClientErrors(fields: FieldError[], code = '', message = ''
   }
   if (code === 'client_id_already_exists') errors.customId ??= message;
   return errors;
+}
+
+/** How a client's form judges its fields; their ids start with `prefix`. */
+export function clientChecks(
+  prefix: string,
+  values: () => ClientValues,
+  creating: boolean,
+): FormChecks<ClientErrors> {
+  return {
+    check: () => validateClient(values(), creating),
+    focus: (errors) => focusClientError(errors, prefix),
+    fromServer: (err) => serverClientErrors(err.fields, err.code, err.message),
+  };
 }
 
 function cleanList(list: string[]): string[] {

@@ -1,5 +1,7 @@
 /** Checks for the user fields shared by the setup form and the account form. */
-import type { FieldError } from './api';
+import type { ApiError, FieldError } from './api';
+import { config } from './config.svelte';
+import type { FormChecks } from './form.svelte';
 import { t } from './i18n';
 import type { User, UserCreate } from './types';
 
@@ -55,10 +57,29 @@ export function serverFieldErrors(fields: FieldError[]): FieldErrors {
   return errors;
 }
 
+/** The server's messages per field, and the taken username or email of a conflict on its field. */
+export function serverUserErrors(err: ApiError): FieldErrors {
+  const errors = serverFieldErrors(err.fields);
+  if (err.code === 'already_in_use') {
+    if (/email/i.test(err.message)) errors.email = err.message;
+    else if (/username/i.test(err.message)) errors.username = err.message;
+  }
+  return errors;
+}
+
 /** Moves focus to the first field with an error, in form order. */
 export function focusFirstError(errors: FieldErrors, prefix: string): void {
   const first = known.find((k) => errors[k]);
   if (first) document.getElementById(`${prefix}-${first}`)?.focus();
+}
+
+/** How a user's form judges its fields; their ids start with `prefix`. */
+export function userChecks(prefix: string, values: () => UserFieldValues): FormChecks<FieldErrors> {
+  return {
+    check: () => validateUser(values(), config.requireUserEmail),
+    focus: (errors) => focusFirstError(errors, prefix),
+    fromServer: serverUserErrors,
+  };
 }
 
 /** The administrator's user form: the shared fields plus the account flags. */
