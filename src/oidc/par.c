@@ -93,16 +93,11 @@ enum sy_err oidc_par_handler(struct http_req *r)
 {
 	struct store *s;
 	json_t *form;
-	enum sy_err e = auth_store(r, &s);
-	if (e)
-		return e;
-	if (oidc_form(r, &form)) {
-		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request",
-		                        "The body must be an application/x-www-form-urlencoded form.");
-	}
-	struct oidc_client c;
 	bool answered;
+	enum sy_err e = oidc_form_request(r, &s, &form, &answered);
+	if (e || answered)
+		return e;
+	struct oidc_client c;
 	if ((e = oidc_client_authenticate(r, s, form, true, &c, &answered)) || answered) {
 		json_decref(form);
 		return e;

@@ -57,6 +57,20 @@ static enum sy_err put_field(void *ctx, const char *k, const char *v)
 	return json_object_set_new(form, k, json_string(v)) ? SY_E_INVALID : SY_OK;
 }
 
+enum sy_err oidc_form_request(struct http_req *r, struct store **s, json_t **form, bool *answered)
+{
+	*answered = false;
+	*form = NULL;
+	enum sy_err e = auth_store(r, s);
+	if (e || !oidc_form(r, form))
+		return e;
+	json_decref(*form);
+	*form = NULL;
+	*answered = true;
+	return oidc_token_error(r, 400, "invalid_request",
+	                        "The body must be an application/x-www-form-urlencoded form.");
+}
+
 enum sy_err oidc_form(struct http_req *r, json_t **out)
 {
 	*out = json_object();
@@ -396,17 +410,12 @@ enum sy_err oidc_token_handler(struct http_req *r)
 {
 	struct store *s;
 	json_t *form;
-	enum sy_err e = auth_store(r, &s);
-	if (e)
+	bool answered;
+	enum sy_err e = oidc_form_request(r, &s, &form, &answered);
+	if (e || answered)
 		return e;
-	if (oidc_form(r, &form)) {
-		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request",
-		                        "The body must be an application/x-www-form-urlencoded form.");
-	}
 	const char *grant = oidc_param(form, "grant_type");
 	struct oidc_client c;
-	bool answered;
 	/* a code's row is read in the round trip of the client's lookup (and
 	 * dropped if the client fails to authenticate) */
 	char *code_sig = NULL;

@@ -224,16 +224,12 @@ enum sy_err oidc_introspect_handler(struct http_req *r)
 {
 	struct store *s;
 	json_t *form;
-	enum sy_err e = auth_store(r, &s);
-	if (e)
+	bool answered;
+	enum sy_err e = oidc_form_request(r, &s, &form, &answered);
+	if (e || answered)
 		return e;
-	if (oidc_form(r, &form)) {
-		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request",
-		                        "The body must be an application/x-www-form-urlencoded form.");
-	}
 	struct oidc_client c;
-	bool answered, loaded = false;
+	bool loaded = false;
 	const char *h = http_header_get(r, "Authorization");
 	if (h && strncasecmp(h, "Bearer ", 7) == 0 && oidc_param(form, "client_id")) {
 		/* reference §2.10 (c): a federated client assertion for that client */
@@ -303,16 +299,11 @@ enum sy_err oidc_revoke_handler(struct http_req *r)
 {
 	struct store *s;
 	json_t *form;
-	enum sy_err e = auth_store(r, &s);
-	if (e)
-		return e;
-	if (oidc_form(r, &form)) {
-		json_decref(form);
-		return oidc_token_error(r, 400, "invalid_request",
-		                        "The body must be an application/x-www-form-urlencoded form.");
-	}
-	struct oidc_client c;
 	bool answered;
+	enum sy_err e = oidc_form_request(r, &s, &form, &answered);
+	if (e || answered)
+		return e;
+	struct oidc_client c;
 	const char *token = oidc_param(form, "token");
 	if (!(e = oidc_client_authenticate(r, s, form, true, &c, &answered)) && !answered) {
 		if (!token)
