@@ -581,9 +581,12 @@ test('the code is bound to its client and redirect_uri', async () => {
 });
 
 test('token endpoint: wrong content type, missing or unknown grant_type', async () => {
-  const json = await request(srv.url, '/api/oidc/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-  assert.equal(json.status, 400);
-  assert.equal(JSON.parse(json.body).error, 'invalid_request');
+  for (const path of ['/api/oidc/token', '/api/oidc/introspect', '/api/oidc/revoke', '/api/oidc/par']) {
+    const json = await request(srv.url, path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(json.status, 400, path);
+    assert.equal(JSON.parse(json.body).error, 'invalid_request', path);
+    assert.equal(json.headers['cache-control'], 'no-store', path);
+  }
   assert.equal((await tokenRequest(srv, client, {})).json.error, 'invalid_request');
   assert.equal((await tokenRequest(srv, client, { grant_type: 'password' })).json.error, 'unsupported_grant_type');
 });
