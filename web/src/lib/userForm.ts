@@ -107,13 +107,20 @@ export function emptyAdminUser(): AdminUserValues {
   };
 }
 
-export function adminUserFrom(user: User): AdminUserValues {
+/** A user's shared fields as a form edits them (no email is an empty field). */
+export function userFieldsFrom(user: User): Required<UserFieldValues> {
   return {
     firstName: user.firstName,
     lastName: user.lastName,
     displayName: user.displayName,
     username: user.username,
     email: user.email ?? '',
+  };
+}
+
+export function adminUserFrom(user: User): AdminUserValues {
+  return {
+    ...userFieldsFrom(user),
     isAdmin: user.isAdmin,
     disabled: user.disabled,
     emailVerified: user.emailVerified,
