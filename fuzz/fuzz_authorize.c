@@ -25,13 +25,7 @@ static enum sy_err put(void *ctx, const char *k, const char *v)
 static void check_scopes(const char *scope)
 {
 	json_t *known = oidc_scopes_known(scope);
-	size_t words = 0;
-	for (const char *p = scope ? scope : ""; *p;) {
-		size_t n = strcspn(p, " ");
-		words += n > 0;
-		p += n;
-		p += strspn(p, " ");
-	}
+	size_t words = oidc_scope_words(scope);
 	FUZZ_CHECK(json_array_size(known) <= words && json_array_size(known) <= 5);
 	size_t i, j;
 	json_t *a, *b;

@@ -38,14 +38,7 @@ static enum sy_err one_user(struct store *s, struct arena *a, const char *sql, c
 	if (e)
 		return e;
 	store_bind_text(st, 1, arg);
-	bool row;
-	e = store_step(st, &row);
-	if (!e && !row)
-		e = SY_E_NOTFOUND;
-	if (!e)
-		read_row(st, a, out);
-	store_finalize(st);
-	return e;
+	return user_get_read(st, a, out);
 }
 
 enum sy_err user_get(struct store *s, struct arena *a, const char *id, struct user *out)

@@ -241,6 +241,8 @@ void oidc_request_clear(struct oidc_request *q);
 /* The scopes this server knows, from a space-separated list, in its order,
  * without repeats (others are dropped, as Pocket ID drops them). */
 json_t *oidc_scopes_known(const char *scope);
+/* How many space-separated words a scope parameter has (NULL: none). */
+size_t oidc_scope_words(const char *scope);
 /* A parameter, NULL when absent or empty. */
 const char *oidc_param(const json_t *params, const char *k);
 enum sy_err oidc_authorize_handler(struct http_req *r);

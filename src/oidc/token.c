@@ -296,8 +296,7 @@ out:
 	return e;
 }
 
-/* How many space-separated words a scope parameter has. */
-static size_t scope_words(const char *scope)
+size_t oidc_scope_words(const char *scope)
 {
 	size_t words = 0;
 	for (const char *p = scope ? scope : ""; *p;) {
@@ -321,7 +320,7 @@ static void narrow_scope(const json_t *form, struct oidc_grant *g, bool *ok)
 	json_t *asked = oidc_scopes_known(want);
 	size_t i;
 	json_t *v;
-	*ok = json_array_size(asked) == scope_words(want);
+	*ok = json_array_size(asked) == oidc_scope_words(want);
 	json_array_foreach(asked, i, v) *ok = *ok && oidc_scope_has(g->scope, json_string_value(v));
 	if (*ok) {
 		g->refresh_scope = g->scope;
@@ -389,7 +388,7 @@ static enum sy_err client_credentials_grant(struct http_req *r, struct store *s,
 	/* only the standard scopes may be named, and they mean nothing without a user */
 	const char *want = oidc_param(form, "scope");
 	json_t *known = oidc_scopes_known(want);
-	bool ok = json_array_size(known) == scope_words(want);
+	bool ok = json_array_size(known) == oidc_scope_words(want);
 	json_decref(known);
 	if (!ok)
 		return oidc_token_error(r, 400, "invalid_scope", "Only the standard scopes may be requested.");
